@@ -1,0 +1,142 @@
+"""Bearer → Caller: an OAuth access token, a JWT or an API key, checked without a network hop.
+
+Each kind is verified against the shared database (so a token works on every node), and the
+result is kept in the node's CallerCache for a moment to keep the hot path cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from celito.auth import jwt as jwts
+from celito.auth.apikeys.format import KEY_PREFIXES, key_id_of, networks_of
+from celito.auth.caller import Caller
+from celito.auth.crypto import same, sha256_hex
+from celito.auth.models import ApiKey, OAuthToken
+from celito.auth.oauth import ACCESS_PREFIX, user_caller
+from celito.auth.scopes import Scope
+from celito.db import utcnow
+from celito.domains.models import Domain
+from celito.errors import Forbidden, Unauthorized
+from celito.runtime import Runtime
+from celito.users.models import User
+
+log = logging.getLogger("celito.auth")
+
+_LAST_USED_GRANULARITY = timedelta(seconds=60)
+
+
+def _api_enabled(domain: Domain | None, reseller_enabled: bool) -> bool:
+    return reseller_enabled or (domain is not None and domain.api_access)
+
+
+def _require_api_access(runtime: Runtime, user: User) -> None:
+    if Scope(user.scope) is Scope.SUPER_USER:
+        return
+    if not _api_enabled(user.domain, user.domain.reseller.api_access):
+        raise Forbidden(
+            f"API access is not enabled for domain {user.domain.name}. "
+            f"Ask {runtime.settings.support_contact} to enable it."
+        )
+
+
+async def _from_access_token(session: AsyncSession, runtime: Runtime, token: str) -> Caller:
+    row = await session.scalar(
+        select(OAuthToken).where(OAuthToken.access_hash == sha256_hex(token))
+    )
+    if row is None:
+        raise Unauthorized("Invalid access token")
+    if row.revoked_at is not None:
+        raise Unauthorized("Access token has been revoked")
+    if row.access_expires_at <= utcnow():
+        raise Unauthorized("Access token has expired")
+    _require_api_access(runtime, row.user)
+    caller = user_caller(row.user, via="token", client_id=row.client.client_id, ip="")
+    return replace(caller, expires_at=row.access_expires_at)
+
+
+async def _from_jwt(session: AsyncSession, runtime: Runtime, token: str) -> Caller:
+    claims = jwts.decode(runtime, token, kind="access")
+    user = await jwts.find_user_by_uid(session, str(claims.get("sub", "")))
+    if user is None or await jwts.is_revoked(session, claims, user):
+        raise Unauthorized("JWT has been revoked")
+    _require_api_access(runtime, user)
+    caller = user_caller(user, via="jwt", client_id="jwt", ip="")
+    return replace(caller, jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+
+
+async def _from_api_key(session: AsyncSession, runtime: Runtime, token: str) -> Caller:
+    key_id = key_id_of(token)
+    row = await session.scalar(select(ApiKey).where(ApiKey.key_id == key_id)) if key_id else None
+    if row is None or not same(sha256_hex(token), row.key_hash):
+        raise Unauthorized("Invalid API key")
+    scope = Scope(row.scope)
+    if scope is not Scope.SUPER_USER:
+        reseller_on = row.reseller.api_access if row.reseller else False
+        if row.domain is not None:
+            reseller_on = reseller_on or row.domain.reseller.api_access
+        if not _api_enabled(row.domain, reseller_on):
+            raise Forbidden(
+                f"API access is not enabled for this key's account. "
+                f"Ask {runtime.settings.support_contact} to enable it."
+            )
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_GRANULARITY:
+        # Its own short transaction: a GET's read transaction stays read-only.
+        async with runtime.db.writer() as writer:
+            await writer.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+            await writer.commit()
+    domain = row.domain
+    reseller = row.reseller or (domain.reseller if domain else None)
+    user = row.user
+    return Caller(
+        scope=scope,
+        user_id=user.id if user else None,
+        user=user.user if user else None,
+        domain_id=domain.id if domain else None,
+        domain=domain.name if domain else None,
+        reseller_id=reseller.id if reseller else None,
+        reseller=reseller.name if reseller else None,
+        site=user.site if user else "",
+        department=user.department if user else "",
+        client_id=row.key_id,
+        via="apikey",
+        key_pk=row.id,
+        key_id=row.key_id,
+        readonly=row.readonly,
+        can_create_keys=row.can_create_keys,
+        allowed_models=None if row.allowed_models is None else frozenset(row.allowed_models),
+        allowed_networks=networks_of(row.ip_address),
+    )
+
+
+async def resolve(session: AsyncSession, runtime: Runtime, token: str, ip: str) -> Caller:
+    cache_key = sha256_hex(token)
+    caller = runtime.callers.get(cache_key)
+    if caller is None:
+        if token.startswith(ACCESS_PREFIX):
+            caller = await _from_access_token(session, runtime, token)
+        elif jwts.looks_like_jwt(token):
+            caller = await _from_jwt(session, runtime, token)
+        elif token.startswith(KEY_PREFIXES):
+            caller = await _from_api_key(session, runtime, token)
+        else:
+            raise Unauthorized("Unrecognised bearer token")
+        runtime.callers.put(cache_key, caller)
+    elif caller.expires_at is not None and caller.expires_at <= utcnow():
+        raise Unauthorized("Access token has expired")
+    if caller.allowed_networks:
+        try:
+            address = ip_address(ip)
+        except ValueError:
+            address = None
+        if address is None or not any(address in net for net in caller.allowed_networks):
+            log.warning("API key %s used from refused address %s", caller.key_id, ip)
+            raise Forbidden(f"This API key may not be used from {ip}")
+    return caller.at(ip)

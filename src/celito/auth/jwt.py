@@ -1,0 +1,119 @@
+"""NetSapiens-style JWTs: HS256, audience `ns`, with a single-use refresh JWT.
+
+The signing key lives in the database (created once), so every node verifies every JWT.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from celito.auth.models import RevokedJwt, SystemSecret
+from celito.domains.models import Domain
+from celito.errors import Unauthorized
+from celito.runtime import Runtime
+from celito.users.models import User
+
+AUDIENCE = "ns"
+_KEY_NAME = "jwt_hs256"
+_REFRESH_SECONDS = 30 * 24 * 3600
+
+
+async def load_signing_secret(session: AsyncSession) -> bytes:
+    existing = await session.get(SystemSecret, _KEY_NAME)
+    if existing is None:
+        try:
+            async with session.begin_nested():
+                session.add(SystemSecret(name=_KEY_NAME, value=secrets.token_hex(32)))
+        except IntegrityError:
+            pass  # another node created it first
+        existing = await session.get(SystemSecret, _KEY_NAME)
+    assert existing is not None
+    return bytes.fromhex(existing.value)
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.startswith("eyJ") and token.count(".") == 2
+
+
+def _key(runtime: Runtime) -> OctKey:
+    return OctKey.import_key(runtime.jwt_secret)
+
+
+def issue_pair(runtime: Runtime, user: User, *, issuer: str) -> tuple[str, str, dict[str, Any]]:
+    now = int(time.time())
+    ttl = runtime.settings.jwt_seconds
+    claims: dict[str, Any] = {
+        "aud": AUDIENCE,
+        "iss": issuer,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": secrets.token_hex(16),
+        "sub": user.uid,
+        "typ": "access",
+        "time_out": ttl * 1000,
+        "domain": user.domain.name,
+        "territory": user.domain.reseller.name,
+        "user": user.user,
+        "user_email": user.email or None,
+        "user_scope": user.scope,
+        "displayName": user.display_name,
+        "department": user.department,
+        "login": user.login_username or user.uid,
+        "apiversion": runtime.settings.apiversion_string,
+    }
+    refresh_claims = {
+        "aud": AUDIENCE,
+        "iss": issuer,
+        "iat": now,
+        "exp": now + _REFRESH_SECONDS,
+        "jti": secrets.token_hex(16),
+        "sub": user.uid,
+        "typ": "refresh",
+    }
+    header = {"alg": "HS256", "typ": "JWT"}
+    key = _key(runtime)
+    return jwt.encode(header, claims, key), jwt.encode(header, refresh_claims, key), claims
+
+
+def decode(runtime: Runtime, token: str, *, kind: str) -> dict[str, Any]:
+    try:
+        claims = dict(jwt.decode(token, _key(runtime), algorithms=["HS256"]).claims)
+    except (JoseError, ValueError):
+        raise Unauthorized("Invalid JWT") from None
+    if claims.get("aud") != AUDIENCE or claims.get("typ") != kind:
+        raise Unauthorized("Invalid JWT")
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= time.time():
+        raise Unauthorized("JWT has expired")
+    return claims
+
+
+async def is_revoked(session: AsyncSession, claims: dict[str, Any], user: User) -> bool:
+    if await session.get(RevokedJwt, claims["jti"]) is not None:
+        return True
+    if user.jwt_not_before is not None:
+        issued = datetime.fromtimestamp(claims["iat"], UTC)
+        return issued <= user.jwt_not_before
+    return False
+
+
+def revoke(session: AsyncSession, claims: dict[str, Any]) -> None:
+    session.add(
+        RevokedJwt(jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    )
+
+
+async def find_user_by_uid(session: AsyncSession, uid: str) -> User | None:
+    ext, _, domain = uid.rpartition("@")
+    return await session.scalar(
+        select(User).join(User.domain).where(User.user == ext, Domain.name == domain)
+    )

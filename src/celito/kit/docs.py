@@ -1,0 +1,59 @@
+"""Per-operation documentation: summary, description, allowed roles and an example."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from celito.auth.scopes import Scope
+
+EVERYONE = tuple(s for s in Scope if s is not Scope.NO_PORTAL)
+MANAGERS = (Scope.SUPER_USER, Scope.RESELLER, Scope.OFFICE_MANAGER)
+
+
+def operation(
+    summary: str,
+    description: str,
+    *,
+    roles: Iterable[Scope | str],
+    example: Any = None,
+    status: int = 200,
+    request_example: Any = None,
+    errors: Iterable[int] = (400, 401, 403, 404),
+) -> dict[str, Any]:
+    role_names = [str(r) for r in roles]
+    responses: dict[int | str, dict[str, Any]] = {}
+    if example is not None:
+        responses[status] = {"content": {"application/json": {"example": example}}}
+    for code in errors:
+        responses[code] = {
+            "description": _ERROR_TEXT.get(code, "Error"),
+            "content": {
+                "application/json": {"example": {"code": code, "message": _ERROR_TEXT[code]}}
+            },
+        }
+    extra: dict[str, Any] = {"x-roles": role_names}
+    if request_example is not None:
+        extra["requestBody"] = {
+            "content": {"application/json": {"example": request_example}},
+        }
+    return {
+        "summary": summary,
+        "description": f"{description}\n\n**Roles:** {', '.join(role_names)}.",
+        "responses": responses,
+        "openapi_extra": extra,
+        "status_code": status,
+    }
+
+
+_ERROR_TEXT = {
+    400: "Bad request: a query parameter is invalid",
+    401: "Missing, expired or revoked credentials",
+    403: "Your role may not do this",
+    404: "Not found (or outside your tenancy)",
+    409: "Conflict with an existing object or a limit",
+    413: "Body too large",
+    422: "Malformed body: unknown field, wrong type or missing field",
+    429: "Too many requests; retry after the Retry-After header",
+    503: "A required service is not configured",
+}
