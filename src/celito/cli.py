@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 from rich.console import Console
 from rich.table import Table
 
@@ -121,10 +122,7 @@ def serve(
     upgrade(settings.resolved_database_url)
     if demo:
 
-        async def maybe_seed(session: object, runtime: Runtime) -> dict[str, object] | None:
-            from sqlalchemy.ext.asyncio import AsyncSession
-
-            assert isinstance(session, AsyncSession)
+        async def maybe_seed(session: AsyncSession, runtime: Runtime) -> dict[str, object] | None:
             if not await seed.is_empty(session):
                 return None
             return (await seed.seed_demo(session, runtime)).data
@@ -170,14 +168,14 @@ def create_superuser(
     settings = _settings(data_dir)
     upgrade(settings.resolved_database_url)
 
-    async def work(session: object, runtime: Runtime) -> str:
+    async def work(session: AsyncSession, runtime: Runtime) -> str:
         made = await seed.create_superuser(
             session,
             runtime,
             system_caller(),
             user,
             password,
-            email=email,  # type: ignore[arg-type]
+            email=email,
         )
         return made.uid
 
@@ -205,13 +203,13 @@ def create_client(
     settings = _settings(data_dir)
     upgrade(settings.resolved_database_url)
 
-    async def work(session: object, runtime: Runtime) -> tuple[str, str]:
+    async def work(session: AsyncSession, runtime: Runtime) -> tuple[str, str]:
         return await seed.create_client(
             session,
             runtime,
             system_caller(),
             name=name,
-            reseller=reseller,  # type: ignore[arg-type]
+            reseller=reseller,
             domain=domain,
             client_id=client_id,
             accept_terms_as=accept_terms_as,
@@ -243,11 +241,11 @@ def enable_api(
     settings = _settings(data_dir)
     upgrade(settings.resolved_database_url)
 
-    async def work(session: object, runtime: Runtime) -> None:
+    async def work(session: AsyncSession, runtime: Runtime) -> None:
         await seed.enable_api(
             session,
             system_caller(),
-            domain=domain,  # type: ignore[arg-type]
+            domain=domain,
             reseller=reseller,
             enabled=not disable,
         )

@@ -123,7 +123,7 @@ async def search(
     for name, value in filters.items():
         if value:
             clauses.append(columns[name] == value)
-    stmt: Select[tuple[AuditEntry]] = (
+    stmt: Select[Any] = (
         select(AuditEntry)
         .where(and_(*clauses))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())

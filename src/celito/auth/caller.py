@@ -9,7 +9,7 @@ from typing import Literal
 
 from celito.auth.scopes import USER_LEVEL, Scope
 
-Via = Literal["token", "jwt", "apikey", "cli", "system"]
+Via = Literal["token", "jwt", "apikey", "cli", "seed", "system"]
 
 
 @dataclass(frozen=True, slots=True)

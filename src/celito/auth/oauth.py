@@ -164,13 +164,11 @@ def check_user_gate(runtime: Runtime, client: OAuthClient, user: User) -> None:
         raise OAuthError("access_denied", f"User {user.uid} is not allowed to log in", status=403)
     if user.account_status == "disabled":
         raise OAuthError("access_denied", f"User {user.uid} is disabled", status=403)
-    if scope is not Scope.SUPER_USER:
-        if user.domain.reseller_id != client.reseller_id or (
-            client.domain_id is not None and client.domain_id != user.domain_id
-        ):
-            raise OAuthError(
-                "invalid_grant", f"User {user.uid} may not use client {client.client_id}"
-            )
+    if scope is not Scope.SUPER_USER and (
+        user.domain.reseller_id != client.reseller_id
+        or (client.domain_id is not None and client.domain_id != user.domain_id)
+    ):
+        raise OAuthError("invalid_grant", f"User {user.uid} may not use client {client.client_id}")
     if not (user.domain.api_access or user.domain.reseller.api_access):
         raise OAuthError(
             "access_denied",

@@ -50,7 +50,7 @@ Press **Authorize**: log in with the *oauth2-password* flow (username, password,
 secret — choose "Request body" for the client credentials), or paste a token, JWT or API key
 under *bearer*. Every operation's **Try it out** then runs against this server.
 
-Collections take `start`, `limit` (1–1000, default 100), `sort`, `order` and `fields`; they
+Collections take `start`, `limit` (1 to 1000, default 100), `sort`, `order` and `fields`; they
 answer bare JSON arrays, and `/count` answers `{{"total": N}}`. Errors are
 `{{"code": <status>, "message": "…"}}`. Each operation lists the roles allowed to call it.
 """

@@ -68,9 +68,7 @@ async def render(session: AsyncSession, rows: list[Domain]) -> list[DomainOut]:
                     .where(User.domain_id.in_(ids))
                     .group_by(User.domain_id)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     return [to_out(d, users.get(d.id, 0)) for d in rows]
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from sqlalchemy import Select
-from sqlalchemy.sql.elements import ColumnElement
 
 from celito.errors import BadRequest
 
@@ -23,9 +22,7 @@ class Page:
     order: Literal["asc", "desc"] = "asc"
     fields: tuple[str, ...] | None = None
 
-    def apply(
-        self, stmt: Select[Any], sortable: Mapping[str, ColumnElement[Any]], default: str
-    ) -> Select[Any]:
+    def apply(self, stmt: Select[Any], sortable: Mapping[str, Any], default: str) -> Select[Any]:
         key = self.sort or default
         column = sortable.get(key)
         if column is None:

@@ -79,9 +79,7 @@ async def render(session: AsyncSession, rows: list[Reseller]) -> list[ResellerOu
                     .where(Domain.reseller_id.in_(ids))
                     .group_by(Domain.reseller_id)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         users = dict(
             (
@@ -91,9 +89,7 @@ async def render(session: AsyncSession, rows: list[Reseller]) -> list[ResellerOu
                     .where(Domain.reseller_id.in_(ids))
                     .group_by(Domain.reseller_id)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     return [
         ResellerOut(

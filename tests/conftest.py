@@ -1,0 +1,61 @@
+"""Fixtures: a live server per database backend (SQLite always; PostgreSQL when reachable)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import pg
+from tests.support.live import LiveServer, bootstrap, live_server, test_settings
+from tests.support.tenants import Api, Tenant, make_tenant
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _database_url(backend: str, tmp: Path, stack: list[object]) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp / 'celito.db'}"
+    reason = pg.unavailable_reason()
+    if reason and os.environ.get("CELITO_REQUIRE_POSTGRES"):
+        pytest.fail(f"CELITO_REQUIRE_POSTGRES is set but {reason}")
+    if reason:
+        pytest.skip(f"postgres backend skipped: {reason}")
+    ctx = pg.fresh_database()
+    stack.append(ctx)
+    return ctx.__enter__()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[LiveServer]:
+    backend: str = request.param
+    tmp = tmp_path_factory.mktemp(backend)
+    stack: list[object] = []
+    url = _database_url(backend, tmp, stack)
+    settings = test_settings(tmp, url)
+    client_id, secret = bootstrap(settings)
+    with live_server(settings) as live:
+        live.backend = backend  # type: ignore[attr-defined]
+        live.operator = (client_id, secret)  # type: ignore[attr-defined]
+        yield live
+    for ctx in stack:
+        ctx.__exit__(None, None, None)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def api(server: LiveServer) -> Api:
+    client_id, secret = server.operator  # type: ignore[attr-defined]
+    return Api(server.base_url, server.backend, client_id, secret)  # type: ignore[attr-defined]
+
+
+@pytest.fixture()
+def tenant(api: Api) -> Tenant:
+    return make_tenant(api)
+
+
+@pytest.fixture()
+def other_tenant(api: Api) -> Tenant:
+    return make_tenant(api)
