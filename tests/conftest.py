@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,19 +17,16 @@ BACKENDS = ["sqlite", "postgres"]
 def _database_url(backend: str, tmp: Path, stack: list[object]) -> str:
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp / 'celito.db'}"
-    reason = pg.unavailable_reason()
-    if reason and os.environ.get("CELITO_REQUIRE_POSTGRES"):
-        pytest.fail(f"CELITO_REQUIRE_POSTGRES is set but {reason}")
-    if reason:
-        pytest.skip(f"postgres backend skipped: {reason}")
+    pg.require()
     ctx = pg.fresh_database()
     stack.append(ctx)
     return ctx.__enter__()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[LiveServer]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     backend: str = request.param
     tmp = tmp_path_factory.mktemp(backend)
     stack: list[object] = []

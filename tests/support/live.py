@@ -61,8 +61,14 @@ def bootstrap(settings: Settings) -> tuple[str, str]:
                 caller = system_caller()
                 await create_superuser(session, runtime, caller, "admin", SUPER_PASSWORD)
                 made = await create_client(
-                    session, runtime, caller, name="operator", reseller="system", domain=None,
-                    client_id="operator", accept_terms_as="tests",
+                    session,
+                    runtime,
+                    caller,
+                    name="operator",
+                    reseller="system",
+                    domain=None,
+                    client_id="operator",
+                    accept_terms_as="tests",
                 )
                 await session.commit()
                 return made
@@ -78,8 +84,12 @@ class LiveServer:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-            access_log=False, lifespan="on",
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -26,6 +26,17 @@ def unavailable_reason() -> str | None:
         return f"PostgreSQL not reachable at {url.render_as_string()}: {exc}".strip()
 
 
+def require() -> None:
+    """Skip with the reason when PostgreSQL is unreachable; fail instead under CI."""
+    import pytest
+
+    reason = unavailable_reason()
+    if reason and os.environ.get("CELITO_REQUIRE_POSTGRES"):
+        pytest.fail(f"CELITO_REQUIRE_POSTGRES is set but {reason}")
+    if reason:
+        pytest.skip(f"postgres backend skipped: {reason}")
+
+
 def _libpq(url: object) -> str:
     u = make_url(str(url)) if not hasattr(url, "set") else url
     return u.set(drivername="postgresql").render_as_string(hide_password=False)  # type: ignore[attr-defined]

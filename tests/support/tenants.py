@@ -38,16 +38,25 @@ class Api:
     def http(self, token: str | None = None) -> httpx.Client:
         return client(self.base_url, token)
 
-    def grant(self, username: str, pw: str, *, client_id: str | None = None,
-              client_secret: str | None = None) -> httpx.Response:
+    def grant(
+        self,
+        username: str,
+        pw: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> httpx.Response:
         with self.http() as c:
-            return c.post("/ns-api/oauth2/token", data={
-                "grant_type": "password",
-                "client_id": client_id or self.client_id,
-                "client_secret": client_secret or self.client_secret,
-                "username": username,
-                "password": pw,
-            })
+            return c.post(
+                "/ns-api/oauth2/token",
+                data={
+                    "grant_type": "password",
+                    "client_id": client_id or self.client_id,
+                    "client_secret": client_secret or self.client_secret,
+                    "username": username,
+                    "password": pw,
+                },
+            )
 
     def token(self, username: str, pw: str) -> str:
         key = f"{username}\0{pw}"
@@ -78,7 +87,9 @@ class Tenant:
         return self.api.http(self.api.token(self.uid(role), self.passwords[role]))
 
 
-def make_tenant(api: Api, *, api_access: bool = True, extra: dict[str, Any] | None = None) -> Tenant:
+def make_tenant(
+    api: Api, *, api_access: bool = True, extra: dict[str, Any] | None = None
+) -> Tenant:
     tag = secrets.token_hex(3)
     reseller, domain = f"r{tag}", f"d{tag}.example"
     su = api.su
@@ -91,11 +102,17 @@ def make_tenant(api: Api, *, api_access: bool = True, extra: dict[str, Any] | No
     for role, ext in ROLE_USERS.items():
         pw = password()
         passwords[role] = pw
-        r = su.post(f"/ns-api/v2/domains/{domain}/users", json={
-            "user": ext, "user-scope": role, "login-password": pw,
-            "name-first-name": role.split()[0], "name-last-name": "Tester",
-            "site": "HQ" if role == "Site Manager" else "",
-        })
+        r = su.post(
+            f"/ns-api/v2/domains/{domain}/users",
+            json={
+                "user": ext,
+                "user-scope": role,
+                "login-password": pw,
+                "name-first-name": role.split()[0],
+                "name-last-name": "Tester",
+                "site": "HQ" if role == "Site Manager" else "",
+            },
+        )
         assert r.status_code == 201, r.text
     # A shared client belongs to one reseller; tenants get a client of their own reseller.
     r = su.post("/ns-api/v2/clients", json={"name": "tests", "reseller": reseller})
