@@ -26,12 +26,13 @@ def operation(
     if example is not None:
         responses[status] = {"content": {"application/json": {"example": example}}}
     for code in errors:
-        responses[code] = {
-            "description": _ERROR_TEXT.get(code, "Error"),
-            "content": {
-                "application/json": {"example": {"code": code, "message": _ERROR_TEXT[code]}}
-            },
-        }
+        responses[code] = _error_response(_ERROR_TEXT[code], code, _ERROR_TEXT[code])
+    # Every other refusal has the same shape. Documenting it also keeps FastAPI from adding its
+    # own 422 `{"detail": [...]}` response, which this API never sends (a bad query or path
+    # parameter is a 400, a malformed body a 422, both as `{code, message}`).
+    responses["default"] = _error_response(
+        "Any other error (429, 5xx, …), in the same shape", 429, _ERROR_TEXT[429]
+    )
     extra: dict[str, Any] = {"x-roles": role_names}
     if request_example is not None:
         extra["requestBody"] = {
@@ -43,6 +44,29 @@ def operation(
         "responses": responses,
         "openapi_extra": extra,
         "status_code": status,
+    }
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Error",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "integer", "description": "the HTTP status"},
+        "message": {"type": "string", "description": "what went wrong, for a person to read"},
+    },
+}
+
+
+def _error_response(description: str, code: int, message: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": ERROR_SCHEMA,
+                "example": {"code": code, "message": message},
+            }
+        },
     }
 
 
