@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from ipaddress import ip_address
+from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from celito.auth import jwt as jwts
 from celito.auth.apikeys.format import KEY_PREFIXES, key_id_of, networks_of
@@ -36,6 +36,11 @@ def _api_enabled(domain: Domain | None, reseller_enabled: bool) -> bool:
     return reseller_enabled or (domain is not None and domain.api_access)
 
 
+def _require_enabled(user: User) -> None:
+    if user.account_status == "disabled":
+        raise Unauthorized(f"User {user.uid} is disabled")
+
+
 def _require_api_access(runtime: Runtime, user: User) -> None:
     if Scope(user.scope) is Scope.SUPER_USER:
         return
@@ -56,6 +61,9 @@ async def _from_access_token(session: AsyncSession, runtime: Runtime, token: str
         raise Unauthorized("Access token has been revoked")
     if row.access_expires_at <= utcnow():
         raise Unauthorized("Access token has expired")
+    if not row.client.enabled:
+        raise Unauthorized(f"Client {row.client.client_id} is disabled")
+    _require_enabled(row.user)
     _require_api_access(runtime, row.user)
     caller = user_caller(row.user, via="token", client_id=row.client.client_id, ip="")
     return replace(caller, expires_at=row.access_expires_at)
@@ -66,12 +74,52 @@ async def _from_jwt(session: AsyncSession, runtime: Runtime, token: str) -> Call
     user = await jwts.find_user_by_uid(session, str(claims.get("sub", "")))
     if user is None or await jwts.is_revoked(session, claims, user):
         raise Unauthorized("JWT has been revoked")
+    _require_enabled(user)
     _require_api_access(runtime, user)
     caller = user_caller(user, via="jwt", client_id="jwt", ip="")
     return replace(caller, jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
 
 
-async def _from_api_key(session: AsyncSession, runtime: Runtime, token: str) -> Caller:
+def _is_writer(session: AsyncSession) -> bool:
+    """Whether the request's own transaction is the writer (see celito.db.Database)."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine):
+        return True
+    return bool(bind.get_execution_options().get("celito_writer", True))
+
+
+async def _touch(session: AsyncSession, runtime: Runtime, row: ApiKey) -> None:
+    """Records the key's use, at most once a minute."""
+    now = utcnow()
+    if row.last_used_at is not None and now - row.last_used_at <= _LAST_USED_GRANULARITY:
+        return
+    stmt = update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)
+    if _is_writer(session):
+        # The request already holds the write transaction (on SQLite, the database's only
+        # write lock): a second writer here would wait for it forever.
+        await session.execute(stmt)
+        return
+    # A GET's read transaction stays read-only: record the use in a short one of its own.
+    async with runtime.db.writer() as writer:
+        await writer.execute(stmt)
+        await writer.commit()
+
+
+def _check_network(
+    networks: tuple[IPv4Network | IPv6Network, ...], key_id: str | None, ip: str
+) -> None:
+    if not networks:
+        return
+    try:
+        address = ip_address(ip)
+    except ValueError:
+        address = None
+    if address is None or not any(address in net for net in networks):
+        log.warning("API key %s used from refused address %s", key_id, ip)
+        raise Forbidden(f"This API key may not be used from {ip}")
+
+
+async def _from_api_key(session: AsyncSession, runtime: Runtime, token: str, ip: str) -> Caller:
     key_id = key_id_of(token)
     row = await session.scalar(select(ApiKey).where(ApiKey.key_id == key_id)) if key_id else None
     if row is None or not same(sha256_hex(token), row.key_hash):
@@ -86,12 +134,11 @@ async def _from_api_key(session: AsyncSession, runtime: Runtime, token: str) -> 
                 f"API access is not enabled for this key's account. "
                 f"Ask {runtime.settings.support_contact} to enable it."
             )
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_GRANULARITY:
-        # Its own short transaction: a GET's read transaction stays read-only.
-        async with runtime.db.writer() as writer:
-            await writer.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-            await writer.commit()
+    if row.user is not None:
+        _require_enabled(row.user)
+    networks = networks_of(row.ip_address)
+    _check_network(networks, row.key_id, ip)  # a use refused for its address is not a use
+    await _touch(session, runtime, row)
     domain = row.domain
     reseller = row.reseller or (domain.reseller if domain else None)
     user = row.user
@@ -112,7 +159,7 @@ async def _from_api_key(session: AsyncSession, runtime: Runtime, token: str) -> 
         readonly=row.readonly,
         can_create_keys=row.can_create_keys,
         allowed_models=None if row.allowed_models is None else frozenset(row.allowed_models),
-        allowed_networks=networks_of(row.ip_address),
+        allowed_networks=networks,
     )
 
 
@@ -125,18 +172,11 @@ async def resolve(session: AsyncSession, runtime: Runtime, token: str, ip: str) 
         elif jwts.looks_like_jwt(token):
             caller = await _from_jwt(session, runtime, token)
         elif token.startswith(KEY_PREFIXES):
-            caller = await _from_api_key(session, runtime, token)
+            caller = await _from_api_key(session, runtime, token, ip)
         else:
             raise Unauthorized("Unrecognised bearer token")
         runtime.callers.put(cache_key, caller)
     elif caller.expires_at is not None and caller.expires_at <= utcnow():
         raise Unauthorized("Access token has expired")
-    if caller.allowed_networks:
-        try:
-            address = ip_address(ip)
-        except ValueError:
-            address = None
-        if address is None or not any(address in net for net in caller.allowed_networks):
-            log.warning("API key %s used from refused address %s", caller.key_id, ip)
-            raise Forbidden(f"This API key may not be used from {ip}")
+    _check_network(caller.allowed_networks, caller.key_id, ip)
     return caller.at(ip)

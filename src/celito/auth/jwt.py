@@ -50,7 +50,11 @@ def _key(runtime: Runtime) -> OctKey:
 
 
 def issue_pair(runtime: Runtime, user: User, *, issuer: str) -> tuple[str, str, dict[str, Any]]:
-    now = int(time.time())
+    exact = time.time()
+    now = int(exact)
+    # `iat` is whole seconds; revoke-all-of-a-user (`jwt_not_before`) needs to tell a JWT issued
+    # just before the revocation from one issued just after it, in the same second.
+    iat_ms = int(exact * 1000)
     ttl = runtime.settings.jwt_seconds
     claims: dict[str, Any] = {
         "aud": AUDIENCE,
@@ -60,6 +64,7 @@ def issue_pair(runtime: Runtime, user: User, *, issuer: str) -> tuple[str, str, 
         "jti": secrets.token_hex(16),
         "sub": user.uid,
         "typ": "access",
+        "iat_ms": iat_ms,
         "time_out": ttl * 1000,
         "domain": user.domain.name,
         "territory": user.domain.reseller.name,
@@ -79,6 +84,7 @@ def issue_pair(runtime: Runtime, user: User, *, issuer: str) -> tuple[str, str, 
         "jti": secrets.token_hex(16),
         "sub": user.uid,
         "typ": "refresh",
+        "iat_ms": iat_ms,
     }
     header = {"alg": "HS256", "typ": "JWT"}
     key = _key(runtime)
@@ -97,19 +103,36 @@ def decode(runtime: Runtime, token: str, *, kind: str) -> dict[str, Any]:
     return claims
 
 
+def issued_at(claims: dict[str, Any]) -> datetime:
+    exact = claims.get("iat_ms")
+    if isinstance(exact, int):
+        return datetime.fromtimestamp(exact / 1000, UTC)
+    return datetime.fromtimestamp(claims["iat"], UTC)
+
+
 async def is_revoked(session: AsyncSession, claims: dict[str, Any], user: User) -> bool:
     if await session.get(RevokedJwt, claims["jti"]) is not None:
         return True
     if user.jwt_not_before is not None:
-        issued = datetime.fromtimestamp(claims["iat"], UTC)
-        return issued <= user.jwt_not_before
+        return issued_at(claims) <= user.jwt_not_before
     return False
 
 
-def revoke(session: AsyncSession, claims: dict[str, Any]) -> None:
-    session.add(
-        RevokedJwt(jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
-    )
+async def revoke(session: AsyncSession, jti: str, expires_at: datetime) -> bool:
+    """Blocks a JWT id; False when it already was. Safe against a concurrent revocation (a
+    refresh JWT spent twice at once): exactly one of them inserts the row."""
+    if await session.get(RevokedJwt, jti) is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(RevokedJwt(jti=jti, expires_at=expires_at))
+    except IntegrityError:
+        return False
+    return True
+
+
+def expiry_of(claims: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(claims["exp"], UTC)
 
 
 async def find_user_by_uid(session: AsyncSession, uid: str) -> User | None:

@@ -15,7 +15,6 @@ from celito.auth import jwt as jwts
 from celito.auth import oauth
 from celito.auth.bearer import resolve
 from celito.auth.caller import Caller
-from celito.auth.models import RevokedJwt
 from celito.auth.oauth import OAuthError
 from celito.auth.policy import deny, user_clause
 from celito.auth.scopes import Scope
@@ -91,9 +90,12 @@ async def create_jwt(
         if body.refresh:
             claims = jwts.decode(runtime, body.refresh, kind="refresh")
             user = await jwts.find_user_by_uid(session, str(claims.get("sub")))
-            if user is None or await jwts.is_revoked(session, claims, user):
+            if (
+                user is None
+                or await jwts.is_revoked(session, claims, user)
+                or not await jwts.revoke(session, claims["jti"], jwts.expiry_of(claims))
+            ):
                 raise Unauthorized("Refresh JWT has been revoked or already used")
-            jwts.revoke(session, claims)
             by = oauth.user_caller(user, via="jwt", client_id="jwt", ip=ip)
         elif body.user and body.domain:
             auth = await bearer(request)
@@ -188,7 +190,7 @@ async def revoke_current(
     auth = await bearer(request)
     assert auth is not None
     claims = jwts.decode(runtime, auth.credentials, kind="access")
-    jwts.revoke(session, claims)
+    await jwts.revoke(session, claims["jti"], jwts.expiry_of(claims))
     runtime.callers.forget_where(user_id=caller.user_id)
     audit.record(
         session,
@@ -248,13 +250,9 @@ async def revoke_by(
     # block one; the entry lapses once any JWT with that id would have expired anyway.
     if caller.jti != jti_or_uid and (caller.is_user_level or caller.scope is Scope.NO_PORTAL):
         raise deny(f"A {caller.scope} can revoke only the JWT it holds")
-    if await session.get(RevokedJwt, jti_or_uid) is None:
-        session.add(
-            RevokedJwt(
-                jti=jti_or_uid,
-                expires_at=utcnow() + timedelta(seconds=runtime.settings.jwt_seconds),
-            )
-        )
+    await jwts.revoke(
+        session, jti_or_uid, utcnow() + timedelta(seconds=runtime.settings.jwt_seconds)
+    )
     runtime.callers.clear()
     audit.record(session, caller, "revoke", "jwt", jti_or_uid, domain=caller.domain or "")
     return {"code": 202, "message": "Accepted"}

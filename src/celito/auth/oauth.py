@@ -178,11 +178,17 @@ def check_user_gate(runtime: Runtime, client: OAuthClient, user: User) -> None:
         )
 
 
-async def _throttle(session: AsyncSession, runtime: Runtime, username: str, ip: str) -> None:
+def login_key(username: str, user: User | None) -> str:
+    """The throttling key of a login: every spelling of one user's login shares one counter."""
+    key = user.uid if user is not None else username.strip()
+    return key.lower()[:255]  # the column's width; longer names are never real logins
+
+
+async def _throttle(session: AsyncSession, runtime: Runtime, key: str, ip: str) -> None:
     s = runtime.settings
     since = utcnow() - timedelta(seconds=s.login_failure_window_seconds)
     for column, value, limit in (
-        (LoginFailure.username, username.lower(), s.login_max_failures_per_username),
+        (LoginFailure.username, key, s.login_max_failures_per_username),
         (LoginFailure.ip, ip, s.login_max_failures_per_ip),
     ):
         count, oldest = (
@@ -194,7 +200,7 @@ async def _throttle(session: AsyncSession, runtime: Runtime, username: str, ip: 
         ).one()
         if count >= limit and oldest is not None:
             retry = int((oldest - since).total_seconds()) + 1
-            log.warning("login throttled: username=%s ip=%s failures=%s", username, ip, count)
+            log.warning("login throttled: username=%r ip=%r failures=%s", key, ip, count)
             raise OAuthError(
                 "temporarily_unavailable",
                 "Too many failed logins; try again later",
@@ -208,16 +214,17 @@ async def authenticate_password(
 ) -> User:
     if not username or not password:
         raise OAuthError("invalid_request", "username and password are required")
-    await _throttle(session, runtime, username, ip)
     user = await find_login(session, username)
+    key = login_key(username, user)
+    await _throttle(session, runtime, key, ip)
     ok = await runtime.hasher.verify(password, user.password_hash if user else None)
     if not ok or user is None:
-        session.add(LoginFailure(username=username.lower(), ip=ip))
+        session.add(LoginFailure(username=key, ip=ip))
         cutoff = utcnow() - timedelta(seconds=runtime.settings.login_failure_window_seconds)
         await session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
-        log.warning("login failed: username=%s ip=%s", username, ip)
+        log.warning("login failed: username=%r ip=%r", key, ip)
         raise OAuthError("invalid_grant", "Invalid username or password")
-    await session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
+    await session.execute(delete(LoginFailure).where(LoginFailure.username == key))
     return user
 
 
@@ -275,6 +282,11 @@ async def refresh(
         raise OAuthError("invalid_grant", "This refresh token has been revoked")
     if row.refresh_expires_at <= now:
         raise OAuthError("invalid_grant", "This refresh token has expired; log in again")
+    if row.spent_at is None:
+        # Refused before it is spent: once the terms are accepted (or API access is back on)
+        # the same refresh token still works, and is not taken for a stolen one.
+        check_terms(runtime, client)
+        check_user_gate(runtime, client, row.user)
     # Spend atomically: of two concurrent uses, exactly one wins.
     spent = await session.execute(
         update(OAuthToken)
@@ -300,8 +312,6 @@ async def refresh(
             "invalid_grant",
             "This refresh token was already used; all tokens from this login were revoked",
         )
-    check_terms(runtime, client)
-    check_user_gate(runtime, client, row.user)
     return await issue(
         session, runtime, row.user, client, ip=ip, family=row.family, grant="refresh_token"
     )
