@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,25 +53,42 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"code": status, "message": message}, status_code=status, headers=headers)
 
 
+# Parts of an error location that name a member of a type union, not a field.
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "none", "list", "dict", "constrained-str"})
+
+
 def _describe_validation(exc: RequestValidationError) -> tuple[int, str]:
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     in_body = False
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         if loc and loc[0] == "body":
             in_body = True
             loc = loc[1:]
-        where = ".".join(p for p in loc if p not in ("query", "path", "header"))
+        where = ".".join(
+            p
+            for p in loc
+            if p not in ("query", "path", "header") and "[" not in p and p not in _UNION_TAGS
+        )
         kind = err.get("type", "")
         if kind == "json_invalid":
-            problems.append("the body is not valid JSON")
+            problem = "the body is not valid JSON"
         elif kind == "extra_forbidden":
-            problems.append(f"unknown field '{where}'")
+            problem = f"unknown field '{where}'"
         elif kind == "missing":
-            problems.append(f"'{where}' is required")
+            problem = f"'{where}' is required" if where else "a JSON body is required"
         else:
-            problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err["msg"])
-    return (422 if in_body else 400), "; ".join(problems) or "Invalid request"
+            problem = f"{where}: {err.get('msg', 'invalid')}" if where else err["msg"]
+        # One problem per field: a union reports each member's complaint, the first is enough.
+        problems.setdefault(where or problem, problem)
+    return (422 if in_body else 400), "; ".join(problems.values()) or "Invalid request"
+
+
+def _crash(exc: BaseException) -> JSONResponse:
+    """A 500 that names a request id (also in the log) and nothing of the internals."""
+    request_id = uuid.uuid4().hex[:12]
+    log.error("unhandled error, request id %s", request_id, exc_info=exc)
+    return _error(500, f"Internal error; quote request id {request_id} to support")
 
 
 def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
@@ -95,67 +113,111 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
             message = str(exc.detail)
         return _error(exc.status_code, message, dict(exc.headers or {}))
 
+    async def on_data(request: Request, exc: Exception) -> JSONResponse:
+        # A value the database refuses (a NUL in text on PostgreSQL, a number out of range)
+        # that validation let through: the client's input, so a 400, never a 500.
+        log.warning(
+            "database refused a value on %s %s: %s",
+            request.method,
+            request.url.path,
+            getattr(exc, "orig", exc),
+        )
+        return _error(
+            400,
+            "A value in the request cannot be stored: it holds a NUL character or is out of range",
+        )
+
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
-        request_id = uuid.uuid4().hex[:12]
-        log.exception("unhandled error, request id %s", request_id, exc_info=exc)
-        return _error(500, f"Internal error; quote request id {request_id} to support")
+        return _crash(exc)
 
     app.add_exception_handler(CelitoError, on_celito)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DataError, on_data)
     app.add_exception_handler(Exception, on_crash)
 
 
 class GuardBodies:
-    """413 for oversized bodies (declared or streamed); 415 for non-JSON v2 writes."""
+    """413 for oversized bodies (declared or streamed); 415 for non-JSON v2 writes; 400 for NULs.
+
+    A body is read here in full (it is at most `max_bytes`) and replayed to the app, so an
+    oversized one is refused before any handler runs, however it was sent.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
+    def _too_large(self) -> JSONResponse:
+        return _error(413, f"Body too large; the limit is {self.max_bytes} bytes")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        # No name, extension or filter may hold a NUL (PostgreSQL cannot even compare one).
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"").lower():
+            await _error(400, "The URL must not contain NUL characters")(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self._run(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await _error(413, f"Body too large; the limit is {self.max_bytes} bytes")(
-                scope, receive, send
-            )
+            await self._too_large()(scope, receive, send)
             return
         path: str = scope["path"]
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         if (
             path.startswith("/ns-api/v2/")
             and path != "/ns-api/v2/tokens"
-            and declared not in (None, "0")
+            and (declared not in (None, "0") or chunked)
             and kind not in ("application/json", "")
             and not kind.endswith("+json")
         ):
             await _error(415, f"Send application/json, not {kind}")(scope, receive, send)
             return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise CelitoBodyTooLarge
-            return message
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._too_large()(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self._run(scope, replay, send)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answers an unhandled error with the 500 body here, so it is logged once and the
+        connection stays usable (Starlette's outer handler re-raises to the server)."""
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
 
         try:
-            await self.app(scope, limited, send)
-        except CelitoBodyTooLarge:
-            await _error(413, f"Body too large; the limit is {self.max_bytes} bytes")(
-                scope, receive, send
-            )
-
-
-class CelitoBodyTooLarge(Exception):
-    pass
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if started:
+                raise
+            await _crash(exc)(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:

@@ -14,8 +14,11 @@ from celito.auth.caller import Caller
 from celito.auth.policy import deny
 from celito.auth.scopes import Scope
 from celito.errors import BadRequest
+from celito.kit.schema import hyphenate
 
 _SECRET_WORDS = ("password", "secret", "pin", "key", "token", "hash")
+# Names that contain one of the words above but hold nothing secret.
+_NOT_SECRET = frozenset({"key-id", "language-token"})
 _NODE = {"name": ""}
 
 
@@ -24,12 +27,14 @@ def set_node_name(name: str) -> None:
 
 
 def _redact(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """API (hyphenated) names, with the value of anything secret replaced by '[redacted]'."""
     if values is None:
         return None
     clean: dict[str, Any] = {}
     for k, v in values.items():
-        secret = any(w in k.lower() for w in _SECRET_WORDS) and k not in ("key-id", "key_id")
-        clean[k] = "[redacted]" if secret and v not in (None, "") else v
+        name = hyphenate(k)
+        secret = name not in _NOT_SECRET and any(w in name.lower() for w in _SECRET_WORDS)
+        clean[name] = "[redacted]" if secret and v not in (None, "") else v
     return clean
 
 

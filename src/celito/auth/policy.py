@@ -6,7 +6,7 @@ see but may not act on is a scope refusal (403, or NetSapiens' 401 'Invalid Scop
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, true
+from sqlalchemy import and_, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from celito.auth.caller import Caller
@@ -33,6 +33,15 @@ def reseller_clause(caller: Caller) -> ColumnElement[bool]:
     return false()
 
 
+def reseller_tenancy_clause(caller: Caller) -> ColumnElement[bool]:
+    """The resellers that exist for the caller: all (Super User), else the caller's own."""
+    if caller.is_super:
+        return true()
+    if caller.reseller_id is not None:
+        return Reseller.id == caller.reseller_id
+    return false()
+
+
 def domain_clause(caller: Caller) -> ColumnElement[bool]:
     if caller.is_super:
         return true()
@@ -45,8 +54,14 @@ def domain_clause(caller: Caller) -> ColumnElement[bool]:
 
 def user_clause(caller: Caller) -> ColumnElement[bool]:
     """Users the caller may read. Callers of user level see only themselves."""
-    if caller.is_super or caller.is_reseller:
-        return domain_clause(caller)
+    if caller.is_super:
+        return true()
+    if caller.is_reseller:
+        if caller.reseller_id is None:
+            return false()
+        # A correlated clause on users itself: a bare Domain clause would make a cartesian
+        # product and let a Reseller reach the users of every domain.
+        return User.domain_id.in_(select(Domain.id).where(Domain.reseller_id == caller.reseller_id))
     if caller.domain_id is None:
         return false()
     in_domain = User.domain_id == caller.domain_id

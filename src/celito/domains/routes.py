@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -11,7 +11,7 @@ from celito.domains.schemas import EXAMPLE, DomainCreate, DomainOut, DomainUpdat
 from celito.kit.docs import EVERYONE, MANAGERS, operation
 from celito.kit.paging import PageParams
 from celito.kit.schema import Count
-from celito.web import DbSession, caller_for
+from celito.web import DbSession, RuntimeDep, caller_for
 
 router = APIRouter(prefix="/domains", tags=["Domains"])
 Reader = Annotated[Caller, caller_for("domain")]
@@ -29,8 +29,10 @@ OWNERS = (Scope.SUPER_USER, Scope.RESELLER)
         example=[EXAMPLE],
     ),
 )
-async def list_domains(session: DbSession, caller: Reader, page: PageParams) -> list[DomainOut]:
-    return await service.render(session, await service.list_(session, caller, page))
+async def list_domains(session: DbSession, caller: Reader, page: PageParams) -> Any:
+    page.check_fields(DomainOut)
+    rows = await service.render(session, await service.list_(session, caller, page))
+    return page.respond(rows, DomainOut)
 
 
 @router.get(
@@ -117,9 +119,15 @@ async def domain_exists(session: DbSession, caller: Reader, domain: str) -> Coun
     ),
 )
 async def update_domain(
-    session: DbSession, caller: Reader, domain: str, body: Annotated[DomainUpdate, Body()]
+    session: DbSession,
+    caller: Reader,
+    runtime: RuntimeDep,
+    domain: str,
+    body: Annotated[DomainUpdate, Body()],
 ) -> DomainOut:
     updated = await service.update(session, caller, domain, body)
+    # Cached callers carry the domain's API access and reseller: let them be looked up again.
+    runtime.callers.clear()
     return (await service.render(session, [updated]))[0]
 
 
@@ -134,5 +142,9 @@ async def update_domain(
         example=EXAMPLE,
     ),
 )
-async def delete_domain(session: DbSession, caller: Reader, domain: str) -> DomainOut:
-    return await service.delete(session, caller, domain)
+async def delete_domain(
+    session: DbSession, caller: Reader, runtime: RuntimeDep, domain: str
+) -> DomainOut:
+    gone = await service.delete(session, caller, domain)
+    runtime.callers.clear()
+    return gone

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from celito.kit.schema import ApiDatetime, ApiModel, ApiOut, YesNo
+from celito.kit.schema import MAX_INT, ApiDatetime, ApiModel, ApiOut, YesNo
 
 Limit = int | None
 
@@ -29,16 +29,16 @@ class DomainFields(ApiModel):
     is_domain_locked: YesNo | None = None
     is_stir_enabled: YesNo | None = None
     language_token: str | None = Field(None, max_length=16)
-    limits_max_users: Limit = Field(None, ge=0, description="Empty for no limit.")
-    limits_max_active_calls_total: Limit = Field(None, ge=0)
-    limits_max_active_calls_offnet: Limit = Field(None, ge=0)
-    limits_max_call_queues: Limit = Field(None, ge=0)
-    limits_max_auto_attendants: Limit = Field(None, ge=0)
-    limits_max_conferences: Limit = Field(None, ge=0)
-    limits_max_departments: Limit = Field(None, ge=0)
-    limits_max_sites: Limit = Field(None, ge=0)
-    limits_max_fax_accounts: Limit = Field(None, ge=0)
-    limits_max_devices: Limit = Field(None, ge=0)
+    limits_max_users: Limit = Field(None, ge=0, le=MAX_INT, description="Empty for no limit.")
+    limits_max_active_calls_total: Limit = Field(None, ge=0, le=MAX_INT)
+    limits_max_active_calls_offnet: Limit = Field(None, ge=0, le=MAX_INT)
+    limits_max_call_queues: Limit = Field(None, ge=0, le=MAX_INT)
+    limits_max_auto_attendants: Limit = Field(None, ge=0, le=MAX_INT)
+    limits_max_conferences: Limit = Field(None, ge=0, le=MAX_INT)
+    limits_max_departments: Limit = Field(None, ge=0, le=MAX_INT)
+    limits_max_sites: Limit = Field(None, ge=0, le=MAX_INT)
+    limits_max_fax_accounts: Limit = Field(None, ge=0, le=MAX_INT)
+    limits_max_devices: Limit = Field(None, ge=0, le=MAX_INT)
     synchronous: YesNo | None = Field(None, description="Accepted for compatibility.")
 
 

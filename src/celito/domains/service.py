@@ -94,7 +94,7 @@ def snapshot(d: Domain) -> dict[str, Any]:
         "description": d.description,
         "api-access": d.api_access,
         "time-zone": d.time_zone,
-        "reseller": d.reseller_id,
+        "reseller": d.reseller.name,
         **d.attributes,
     }
 
@@ -123,9 +123,10 @@ async def _reseller_for(session: AsyncSession, caller: Caller, name: str) -> Res
 def _apply(d: Domain, body: DomainCreate | DomainUpdate, caller: Caller) -> None:
     values = body.model_dump(exclude_unset=True, exclude={"synchronous", "domain", "reseller"})
     if "api_access" in values:
-        if not caller.is_super:
+        wanted = bool(values.pop("api_access"))
+        if wanted != d.api_access and not caller.is_super:
             raise deny("Only a Super User can turn API access on or off")
-        d.api_access = bool(values.pop("api_access"))
+        d.api_access = wanted
     if "description" in values:
         d.description = values.pop("description") or ""
     if "time_zone" in values:
@@ -143,7 +144,7 @@ async def create(session: AsyncSession, caller: Caller, body: DomainCreate) -> D
     reseller = await _reseller_for(session, caller, body.reseller)
     if await session.scalar(select(Domain.id).where(Domain.name == name)):
         raise Conflict(f"Domain {name} already exists")
-    domain = Domain(name=name, reseller=reseller, description="", attributes={})
+    domain = Domain(name=name, reseller=reseller, description="", api_access=False, attributes={})
     _apply(domain, body, caller)
     session.add(domain)
     await session.flush()
@@ -166,9 +167,11 @@ async def update(session: AsyncSession, caller: Caller, name: str, body: DomainU
         raise deny(f"A {caller.scope} cannot change the domain itself")
     before = snapshot(domain)
     if body.reseller is not None:
-        if not caller.is_super:
-            raise deny("Only a Super User can move a domain to another reseller")
-        domain.reseller = await _reseller_for(session, caller, body.reseller)
+        target = await _reseller_for(session, caller, body.reseller)
+        if target.id != domain.reseller_id:
+            if not caller.is_super:
+                raise deny("Only a Super User can move a domain to another reseller")
+            domain.reseller = target
     _apply(domain, body, caller)
     await session.flush()
     audit.record(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Select
 
 from celito.errors import BadRequest
@@ -37,6 +39,21 @@ class Page:
         if unknown:
             raise BadRequest(f"Unknown field(s) in 'fields': {', '.join(unknown)}")
         return [{k: row.get(k) for k in self.fields} for row in rows]
+
+    def check_fields(self, model: type[BaseModel]) -> None:
+        """400 for a `fields` name the model does not have (before any work is done)."""
+        self.project([], _names(model))
+
+    def respond(self, rows: Sequence[BaseModel], model: type[BaseModel]) -> Any:
+        """The rows as they are, or just the asked-for `fields` (then outside response_model)."""
+        if not self.fields:
+            return list(rows)
+        dumped = [r.model_dump(by_alias=True, mode="json") for r in rows]
+        return JSONResponse(self.project(dumped, _names(model)))
+
+
+def _names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
 
 
 def page_params(

@@ -5,10 +5,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+# The largest count or limit a body may carry (a signed 32-bit integer, as the spec's int32).
+MAX_INT = 2_147_483_647
 
 _TRUE = {"yes", "true", "1", "on", "y"}
 _FALSE = {"no", "false", "0", "off", "n", ""}
+
+
+def _has_nul(value: Any) -> bool:
+    """True when a string anywhere in the value holds U+0000 (no store can keep one safely)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def hyphenate(name: str) -> str:
@@ -28,7 +50,9 @@ def _parse_yes_no(value: Any) -> Any:
 YesNo = Annotated[
     bool,
     BeforeValidator(_parse_yes_no),
-    PlainSerializer(lambda v: "yes" if v else "no", return_type=str),
+    # "yes"/"no" on the wire only: in Python (model_dump) it stays a bool, so `bool(value)`
+    # and stored attributes mean what they say ("no" is a truthy string).
+    PlainSerializer(lambda v: "yes" if v else "no", return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "enum": ["yes", "no"]}),
 ]
 
@@ -55,6 +79,13 @@ class ApiModel(BaseModel):
         extra="forbid",
         str_strip_whitespace=True,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise PydanticCustomError("nul_character", "must not contain NUL characters")
+        return value
 
 
 class ApiOut(BaseModel):

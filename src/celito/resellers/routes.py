@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -11,7 +11,7 @@ from celito.kit.paging import PageParams
 from celito.kit.schema import Count
 from celito.resellers import service
 from celito.resellers.schemas import EXAMPLE, ResellerCreate, ResellerOut, ResellerUpdate
-from celito.web import DbSession, caller_for
+from celito.web import DbSession, RuntimeDep, caller_for
 
 router = APIRouter(prefix="/resellers", tags=["Resellers"])
 Reader = Annotated[Caller, caller_for("reseller")]
@@ -29,8 +29,10 @@ SUPER = (Scope.SUPER_USER,)
         example=[EXAMPLE],
     ),
 )
-async def list_resellers(session: DbSession, caller: Reader, page: PageParams) -> list[ResellerOut]:
-    return await service.render(session, await service.list_(session, caller, page))
+async def list_resellers(session: DbSession, caller: Reader, page: PageParams) -> Any:
+    page.check_fields(ResellerOut)
+    rows = await service.render(session, await service.list_(session, caller, page))
+    return page.respond(rows, ResellerOut)
 
 
 @router.get(
@@ -106,9 +108,15 @@ async def reseller_exists(session: DbSession, caller: Reader, reseller: str) -> 
     ),
 )
 async def update_reseller(
-    session: DbSession, caller: Reader, reseller: str, body: Annotated[ResellerUpdate, Body()]
+    session: DbSession,
+    caller: Reader,
+    runtime: RuntimeDep,
+    reseller: str,
+    body: Annotated[ResellerUpdate, Body()],
 ) -> ResellerOut:
     updated = await service.update(session, caller, reseller, body)
+    # Cached callers carry the reseller's API access: let them be looked up again.
+    runtime.callers.clear()
     return (await service.render(session, [updated]))[0]
 
 
@@ -124,8 +132,11 @@ async def update_reseller(
         errors=(401, 403, 404, 409),
     ),
 )
-async def delete_reseller(session: DbSession, caller: Reader, reseller: str) -> ResellerOut:
+async def delete_reseller(
+    session: DbSession, caller: Reader, runtime: RuntimeDep, reseller: str
+) -> ResellerOut:
     gone = await service.delete(session, caller, reseller)
+    runtime.callers.clear()
     out = ResellerOut(
         reseller=gone.name,
         description=gone.description,

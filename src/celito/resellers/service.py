@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from celito.auditlog import service as audit
 from celito.auth.caller import Caller
 from celito.auth.models import ApiKey, OAuthClient
-from celito.auth.policy import deny, reseller_clause
+from celito.auth.policy import deny, reseller_clause, reseller_tenancy_clause
 from celito.domains.models import Domain
 from celito.errors import Conflict, NotFound
 from celito.kit.names import check_name
@@ -34,16 +34,21 @@ def _require_reader(caller: Caller) -> None:
 
 
 async def get(session: AsyncSession, caller: Caller, name: str) -> Reseller:
-    _require_reader(caller)
+    """The reseller by name (`~` = the caller's).
+
+    Another tenancy's reseller is missing (404) for everyone but a Super User; the caller's
+    own reseller is visible but only readable by a Reseller (403 for the roles below it).
+    """
     if name == "~":
         if caller.reseller is None:
             raise NotFound("You have no reseller")
         name = caller.reseller
     found = await session.scalar(
-        select(Reseller).where(Reseller.name == name.lower(), reseller_clause(caller))
+        select(Reseller).where(Reseller.name == name.lower(), reseller_tenancy_clause(caller))
     )
     if found is None:
         raise NotFound(f"Reseller {name} does not exist")
+    _require_reader(caller)
     return found
 
 
@@ -113,9 +118,10 @@ def _snapshot(r: Reseller) -> dict[str, Any]:
 def _apply(r: Reseller, body: ResellerCreate | ResellerUpdate, caller: Caller) -> None:
     values = body.model_dump(exclude_unset=True, exclude={"synchronous", "reseller"})
     if "api_access" in values:
-        if not caller.is_super:
+        wanted = bool(values.pop("api_access"))
+        if wanted != r.api_access and not caller.is_super:
             raise deny("Only a Super User can turn API access on or off")
-        r.api_access = bool(values.pop("api_access"))
+        r.api_access = wanted
     if "description" in values:
         r.description = values.pop("description") or ""
     attrs = dict(r.attributes)
@@ -129,7 +135,7 @@ async def create(session: AsyncSession, caller: Caller, body: ResellerCreate) ->
     name = check_name("reseller", body.reseller)
     if await session.scalar(select(Reseller.id).where(Reseller.name == name)):
         raise Conflict(f"Reseller {name} already exists")
-    reseller = Reseller(name=name, description="", attributes={})
+    reseller = Reseller(name=name, description="", api_access=False, attributes={})
     _apply(reseller, body, caller)
     session.add(reseller)
     await session.flush()

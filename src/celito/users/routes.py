@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
@@ -54,14 +54,12 @@ async def list_users(
     domain: str,
     page: PageParams,
     site: Annotated[str | None, Query(description="Only users of this site.")] = None,
-) -> object:
+) -> Any:
+    page.check_fields(UserOut)
     rows = [
         service.to_out(u) for u in await service.list_(session, caller, domain, page, site=site)
     ]
-    if page.fields:
-        dumped = [r.model_dump(by_alias=True, mode="json") for r in rows]
-        return page.project(dumped, [f.alias or n for n, f in UserOut.model_fields.items()])
-    return rows
+    return page.respond(rows, UserOut)
 
 
 @router.get(
@@ -103,10 +101,9 @@ async def count_users(session: DbSession, caller: Reader, domain: str) -> Count:
         ],
     ),
 )
-async def user_directory(
-    session: DbSession, caller: Reader, domain: str, page: PageParams
-) -> list[UserListItem]:
-    return await service.directory(session, caller, domain, page)
+async def user_directory(session: DbSession, caller: Reader, domain: str, page: PageParams) -> Any:
+    page.check_fields(UserListItem)
+    return page.respond(await service.directory(session, caller, domain, page), UserListItem)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import EmailStr, Field
 
 from celito.auth.scopes import Scope
-from celito.kit.schema import ApiDatetime, ApiModel, ApiOut, YesNo
+from celito.kit.schema import MAX_INT, ApiDatetime, ApiModel, ApiOut, YesNo
 
 RecordingConfiguration = Literal[
     "no", "yes", "yes-with-transcription", "yes-with-transcription-and-sentiment"
@@ -48,12 +48,12 @@ class UserFields(ApiModel):
     service_code: str | None = Field(None, max_length=64)
     language_token: str | None = Field(None, max_length=16)
     ring_no_answer_timeout_seconds: int | None = Field(None, ge=1, le=600)
-    limits_max_active_calls_total: int | None = Field(None, ge=0)
-    limits_max_data_storage_kilobytes: int | None = Field(None, ge=0)
+    limits_max_active_calls_total: int | None = Field(None, ge=0, le=MAX_INT)
+    limits_max_data_storage_kilobytes: int | None = Field(None, ge=0, le=MAX_INT)
     voicemail_enabled: YesNo | None = None
     voicemail_user_control_enabled: YesNo | None = None
     voicemail_receive_broadcast_enabled: YesNo | None = None
-    voicemail_greeting_index: int | None = Field(None, ge=0)
+    voicemail_greeting_index: int | None = Field(None, ge=0, le=MAX_INT)
     voicemail_playback_announce_datetime_received: YesNo | None = None
     voicemail_playback_announce_caller_id: YesNo | None = None
     voicemail_playback_sort_newest_to_oldest: YesNo | None = None

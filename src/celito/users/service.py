@@ -138,7 +138,7 @@ def snapshot(u: User) -> dict[str, Any]:
         "department": u.department,
         "time-zone": u.time_zone,
         "account-status": u.account_status,
-        "password_hash": u.password_hash,
+        "login-password": u.password_hash,
         **u.attributes,
     }
 
@@ -155,7 +155,7 @@ async def _apply(
         wanted = Scope(values.pop("user_scope"))
         if wanted.value != u.scope:
             check_scope_grant(caller, wanted)
-            if caller.user_id == u.id and not caller.is_super:
+            if caller.user_id is not None and caller.user_id == u.id and not caller.is_super:
                 raise deny("You cannot change your own scope")
             u.scope = wanted.value
     if "login_username" in values:
@@ -205,8 +205,12 @@ async def create(
     domain = await domains.get(session, caller, domain_name)
     check_manage_users_in_domain(caller)
     extension = check_extension(body.user)
-    if caller.scope is Scope.SITE_MANAGER and body.site != caller.site:
-        raise deny("A Site Manager creates users in its own site only")
+    if caller.scope is Scope.SITE_MANAGER:
+        if body.site is None:
+            body = body.model_copy(update={"site": caller.site})
+            body.model_fields_set.add("site")
+        elif body.site != caller.site:
+            raise deny("A Site Manager creates users in its own site only")
     if await session.scalar(
         select(User.id).where(User.domain_id == domain.id, User.user == extension)
     ):
