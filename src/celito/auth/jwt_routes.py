@@ -119,9 +119,10 @@ async def create_jwt(
                 raise deny("The API key cannot mint a JWT for a user of higher scope")
             by = key_caller
         elif body.grant_type == "password":
-            client = await oauth.authenticate_client(
-                session, body.client_id, body.client_secret, basic=False
-            )
+            async with runtime.db.reader() as reader:
+                client = await oauth.authenticate_client(
+                    reader, body.client_id, body.client_secret, basic=False
+                )
             oauth.check_terms(runtime, client)
             user = await oauth.authenticate_password(
                 session, runtime, body.username, body.password, ip

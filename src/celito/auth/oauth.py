@@ -212,13 +212,20 @@ async def _throttle(session: AsyncSession, runtime: Runtime, key: str, ip: str) 
 async def authenticate_password(
     session: AsyncSession, runtime: Runtime, username: str | None, password: str | None, ip: str
 ) -> User:
+    """Checks a login. The lookup and the throttle read through a separate read transaction
+    and the slow Argon2 check runs outside any transaction, so `session` (the request's
+    writer) takes its lock only afterwards: on SQLite a password grant never blocks other
+    writers for the length of a hash."""
     if not username or not password:
         raise OAuthError("invalid_request", "username and password are required")
-    user = await find_login(session, username)
-    key = login_key(username, user)
-    await _throttle(session, runtime, key, ip)
-    ok = await runtime.hasher.verify(password, user.password_hash if user else None)
-    if not ok or user is None:
+    async with runtime.db.reader() as reader:
+        found = await find_login(reader, username)
+        key = login_key(username, found)
+        await _throttle(reader, runtime, key, ip)
+        user_id, hashed = (found.id, found.password_hash) if found else (None, None)
+    ok = await runtime.hasher.verify(password, hashed)
+    user = await session.get(User, user_id) if ok and user_id is not None else None
+    if user is None:
         session.add(LoginFailure(username=key, ip=ip))
         cutoff = utcnow() - timedelta(seconds=runtime.settings.login_failure_window_seconds)
         await session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))

@@ -119,9 +119,11 @@ async def grant(
             "unsupported_grant_type",
             f"grant_type '{grant_type}' is not supported; use password or refresh_token",
         )
-    client = await oauth.authenticate_client(
-        session, params.get("client_id"), params.get("client_secret"), basic=basic
-    )
+    # Read-only checks use their own read transaction; see authenticate_password.
+    async with runtime.db.reader() as reader:
+        client = await oauth.authenticate_client(
+            reader, params.get("client_id"), params.get("client_secret"), basic=basic
+        )
     oauth.check_terms(runtime, client)
     if grant_type == "password":
         user = await oauth.authenticate_password(
