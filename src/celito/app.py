@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,11 +28,16 @@ from celito.auth.policy import ScopeDenied
 from celito.auth.token_routes import router as token_router
 from celito.auth.tos import router as tos_router
 from celito.config import Settings
+from celito.contacts.routes import router as contacts_router
 from celito.docs.routes import DOCS_URL, INTRODUCTION, OPENAPI_URL, mount_docs
 from celito.domains.routes import router as domains_router
 from celito.errors import CelitoError
+from celito.events.node import EventServices
+from celito.events.stream_routes import router as stream_router
 from celito.resellers.routes import router as resellers_router
 from celito.runtime import Runtime
+from celito.sites.routes import router as sites_router
+from celito.subscriptions.routes import router as subscriptions_router
 from celito.system.routes import router as system_router
 from celito.users.routes import router as users_router
 
@@ -42,10 +48,14 @@ V2_ROUTERS = (
     resellers_router,
     domains_router,
     users_router,
+    sites_router,
+    contacts_router,
     apikeys_router,
     clients_router,
     jwt_router,
     auditlog_router,
+    subscriptions_router,
+    stream_router,
 )
 
 
@@ -230,8 +240,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         async with runtime.db.writer() as session:
             runtime.jwt_secret = await jwts.load_signing_secret(session)
             await session.commit()
-        yield
-        await runtime.db.dispose()
+        events = EventServices(runtime)
+        app.state.stream_hub = events.hub
+        await events.start()
+        try:
+            yield
+        finally:
+            await events.stop()
+            await runtime.db.dispose()
 
     app = FastAPI(
         title="celitoVoice API",
@@ -239,7 +255,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         description=INTRODUCTION,
         docs_url=None,
         redoc_url=None,
-        openapi_url=OPENAPI_URL,
+        openapi_url=None,
         swagger_ui_oauth2_redirect_url=None,
         lifespan=lifespan,
     )
@@ -261,16 +277,29 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return JSONResponse({"service": "celitoVoice", "docs": DOCS_URL, "api": "/ns-api/v2/"})
 
     def openapi() -> dict[str, Any]:
+        """The schema, built once; its introduction's curl examples use `{base}`."""
         if app.openapi_schema is None:
-            base = settings.public_url or "http://127.0.0.1:8080"
             app.openapi_schema = get_openapi(
                 title=app.title,
                 version=app.version,
-                description=INTRODUCTION.format(base=base),
+                description=INTRODUCTION,
                 routes=app.routes,
             )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    rendered: dict[str, Response] = {}
+
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    async def openapi_json(request: Request) -> Response:
+        # The examples name the address the reader used (or the configured public URL).
+        base = settings.public_url or str(request.base_url).rstrip("/")
+        if base not in rendered:
+            schema = dict(openapi())
+            schema["info"] = {**schema["info"], "description": INTRODUCTION.format(base=base)}
+            rendered.clear()
+            rendered[base] = Response(json.dumps(schema), media_type="application/json")
+        return rendered[base]
+
     app.add_middleware(GuardBodies, max_bytes=settings.max_body_bytes)
     return app

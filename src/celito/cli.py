@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.auth.caller import system_caller
 from celito.config import DEFAULT_DATA_DIR, Settings

@@ -49,7 +49,15 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
 
-    webhook_allow_private: bool = False
+    webhook_allow_private: bool = Field(
+        False, description="Allow webhook and URL-hook targets on private/loopback addresses."
+    )
+    webhook_timeout_seconds: float = 10.0
+    # A node delivering a subscription holds it this long between renewals; if the node dies,
+    # another takes over once the lease lapses.
+    webhook_lease_seconds: float = 30.0
+    event_retention_days: int = 7
+    stream_heartbeat_seconds: float = 15.0
     api_version: str = "45.0.0"
 
     @cached_property

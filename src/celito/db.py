@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from celito.events.hooks import ON_COMMIT_KEY, install_commit_hooks
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -89,8 +91,16 @@ class Database:
         if self.is_sqlite:
             _tune_sqlite(self.engine)
         reader_engine = self.engine.execution_options(celito_writer=False)
-        self.writer = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.reader = async_sessionmaker(reader_engine, expire_on_commit=False)
+        # Called after any commit that wrote events (see events.outbox).
+        self.event_listeners: list[Callable[[], None]] = []
+        info = {ON_COMMIT_KEY: self._events_committed}
+        install_commit_hooks()
+        self.writer = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self.reader = async_sessionmaker(reader_engine, expire_on_commit=False, info=info)
+
+    def _events_committed(self) -> None:
+        for listener in self.event_listeners:
+            listener()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -9,21 +9,32 @@ from celito.auth.models import (
     RevokedJwt,
     SystemSecret,
 )
+from celito.contacts.models import Contact
 from celito.db import Base
 from celito.domains.models import Domain
+from celito.events.models import Event, Node
 from celito.resellers.models import Reseller
+from celito.sites.models import Department, Site
+from celito.subscriptions.models import DeliveryAttempt, Subscription
 from celito.users.models import User
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "Contact",
+    "DeliveryAttempt",
+    "Department",
     "Domain",
+    "Event",
     "LoginFailure",
+    "Node",
     "OAuthClient",
     "OAuthToken",
     "Reseller",
     "RevokedJwt",
+    "Site",
+    "Subscription",
     "SystemSecret",
     "User",
 ]

@@ -47,6 +47,9 @@ def test_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
     return Settings(**values)
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 def bootstrap(settings: Settings) -> tuple[str, str]:
     """Schema, a Super User `admin@system` and an operator client, the way an operator starts.
 
@@ -87,6 +90,7 @@ class LiveServer:
             create_app(settings),
             host="127.0.0.1",
             port=self.port,
+            proxy_headers=False,
             log_level="warning",
             access_log=False,
             lifespan="on",

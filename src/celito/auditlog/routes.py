@@ -5,11 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from celito.auditlog import service
-from celito.auditlog.models import AuditEntry
 from celito.auth.caller import Caller
 from celito.kit.docs import MANAGERS, operation
 from celito.kit.paging import PageParams
-from celito.kit.schema import format_datetime
 from celito.kit.timeparse import parse_api_datetime
 from celito.web import DbSession, caller_for
 
@@ -35,25 +33,6 @@ EXAMPLE = {
         "after": {"name-first-name": "Augusta"},
     },
 }
-
-
-def _out(e: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "timestamp-datetime": format_datetime(e.at),
-        "by-user": e.by_user,
-        "by-domain": e.by_domain,
-        "by-client": e.by_client,
-        "by-ip": e.by_ip,
-        "action-type": e.action,
-        "target-object": e.target_object,
-        "target-id": e.target_id,
-        "target-reseller": e.target_reseller,
-        "target-domain": e.target_domain,
-        "target-user": e.target_user,
-        "target-host": e.target_host,
-        "auditlog-details": e.details,
-    }
 
 
 Text = Annotated[str | None, Query()]
@@ -107,4 +86,4 @@ async def read_audit_log(
         offset=page.start,
         limit=page.limit,
     )
-    return page.project([_out(e) for e in rows], EXAMPLE.keys())
+    return page.project([service.entry_json(e) for e in rows], EXAMPLE.keys())

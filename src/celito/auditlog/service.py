@@ -13,8 +13,10 @@ from celito.auditlog.models import AuditEntry
 from celito.auth.caller import Caller
 from celito.auth.policy import deny
 from celito.auth.scopes import Scope
+from celito.db import utcnow
 from celito.errors import BadRequest
-from celito.kit.schema import hyphenate
+from celito.events import outbox
+from celito.kit.schema import format_datetime, hyphenate
 
 _SECRET_WORDS = ("password", "secret", "pin", "key", "token", "hash")
 # Names that contain one of the words above but hold nothing secret.
@@ -83,9 +85,40 @@ def record(
         target_user=user,
         target_host=_NODE["name"],
         details=body,
+        at=utcnow(),
     )
     session.add(entry)
+    outbox.record(
+        session,
+        "auditlog",
+        action,
+        entry_json(entry),
+        reseller=reseller,
+        domain=domain,
+        user=user,
+        node=_NODE["name"],
+    )
     return entry
+
+
+def entry_json(e: AuditEntry) -> dict[str, Any]:
+    """The NetSapiens Auditlog shape, for the API and for `auditlog` events."""
+    return {
+        "id": e.id,
+        "timestamp-datetime": format_datetime(e.at),
+        "by-user": e.by_user,
+        "by-domain": e.by_domain,
+        "by-client": e.by_client,
+        "by-ip": e.by_ip,
+        "action-type": e.action,
+        "target-object": e.target_object,
+        "target-id": e.target_id,
+        "target-reseller": e.target_reseller,
+        "target-domain": e.target_domain,
+        "target-user": e.target_user,
+        "target-host": e.target_host,
+        "auditlog-details": e.details,
+    }
 
 
 def _visible(caller: Caller) -> Any:

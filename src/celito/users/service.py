@@ -25,6 +25,7 @@ from celito.auth.scopes import Scope
 from celito.domains import service as domains
 from celito.domains.models import Domain
 from celito.errors import Conflict, NotFound
+from celito.events import outbox
 from celito.kit.names import check_extension, check_time_zone
 from celito.kit.paging import Page
 from celito.users.models import User
@@ -124,6 +125,19 @@ def to_out(u: User) -> UserOut:
             "created_datetime": u.created_at,
             "last_modified_datetime": u.updated_at,
         }
+    )
+
+
+def _emit(session: AsyncSession, action: str, u: User) -> None:
+    """A `subscriber` event carrying the user as the API shows it."""
+    outbox.record(
+        session,
+        "subscriber",
+        action,
+        to_out(u).model_dump(by_alias=True, mode="json"),
+        reseller=u.domain.reseller.name,
+        domain=u.domain.name,
+        user=u.user,
     )
 
 
@@ -239,6 +253,7 @@ async def create(
     await _apply(session, caller, user, body, hasher)
     session.add(user)
     await session.flush()
+    _emit(session, "create", user)
     audit.record(
         session,
         caller,
@@ -269,6 +284,7 @@ async def update(
     before = snapshot(user)
     await _apply(session, caller, user, body, hasher)
     await session.flush()
+    _emit(session, "update", user)
     audit.record(
         session,
         caller,
@@ -292,6 +308,7 @@ async def delete(session: AsyncSession, caller: Caller, domain_name: str, user_n
         raise deny("You cannot delete your own user")
     await session.execute(sql_delete(OAuthToken).where(OAuthToken.user_id == user.id))
     keys = await session.execute(sql_delete(ApiKey).where(ApiKey.user_id == user.id))
+    _emit(session, "delete", user)
     await session.delete(user)
     audit.record(
         session,

@@ -1,0 +1,102 @@
+"""What a node runs in the background for events: the listener, the stream, the deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from celito.db import utcnow
+from celito.events.bus import PostgresListener, Wakeup
+from celito.events.delivery import DeliveryWorker
+from celito.events.models import Event, Node
+from celito.events.stream import StreamHub
+from celito.runtime import Runtime
+from celito.subscriptions.models import DeliveryAttempt, Subscription
+
+log = logging.getLogger("celito.events")
+
+HEARTBEAT_SECONDS = 10.0
+ATTEMPT_RETENTION = timedelta(days=30)
+
+
+class EventServices:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.wakeup = Wakeup()
+        self.hub = StreamHub(runtime, self.wakeup)
+        self.delivery = DeliveryWorker(runtime, self.wakeup)
+        self.listener = (
+            None
+            if runtime.db.is_sqlite
+            else PostgresListener(runtime.settings.resolved_database_url, self.wakeup)
+        )
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.runtime.db.event_listeners.append(self.wakeup.set)
+        await self._heartbeat()
+        if self.listener is not None:
+            self.listener.start()
+        await self.hub.start()
+        self.delivery.start()
+        self._housekeeping = asyncio.create_task(self._housekeep(), name="celito-housekeeping")
+
+    async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        await self.delivery.stop()
+        await self.hub.stop()
+        if self.listener is not None:
+            await self.listener.stop()
+        with contextlib.suppress(ValueError):
+            self.runtime.db.event_listeners.remove(self.wakeup.set)
+
+    async def _heartbeat(self) -> None:
+        node = self.runtime.settings.node_id
+        async with self.runtime.db.writer() as session:
+            row = await session.get(Node, node)
+            if row is None:
+                session.add(Node(node_id=node))
+            else:
+                row.seen_at = utcnow()
+            await session.commit()
+
+    async def _housekeep(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await self._heartbeat()
+                ticks += 1
+                if ticks % 60 == 1:
+                    await self._purge()
+            except Exception:
+                log.exception("housekeeping failed; will retry")
+
+    async def _purge(self) -> None:
+        """Drops events past retention (never one a live subscription has yet to deliver)."""
+        now = utcnow()
+        cutoff = now - timedelta(days=self.runtime.settings.event_retention_days)
+        async with self.runtime.db.writer() as session:
+            pending = await session.scalar(
+                select(Subscription.cursor)
+                .where(Subscription.enabled.is_(True))
+                .order_by(Subscription.cursor)
+                .limit(1)
+            )
+            stmt = delete(Event).where(Event.at < cutoff)
+            if pending is not None:
+                # A subscription that is merely slow keeps its events; a disabled one does not.
+                stmt = stmt.where(Event.id <= pending)
+            await session.execute(stmt)
+            await session.execute(
+                delete(DeliveryAttempt).where(DeliveryAttempt.at < now - ATTEMPT_RETENTION)
+            )
+            await session.execute(delete(Node).where(Node.seen_at < now - timedelta(days=1)))
+            await session.commit()
