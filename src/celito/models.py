@@ -13,6 +13,7 @@ from celito.contacts.models import Contact
 from celito.db import Base
 from celito.domains.models import Domain
 from celito.events.models import Event, Node
+from celito.extensions.models import Extension
 from celito.resellers.models import Reseller
 from celito.sites.models import Department, Site
 from celito.subscriptions.models import DeliveryAttempt, Subscription
@@ -27,6 +28,7 @@ __all__ = [
     "Department",
     "Domain",
     "Event",
+    "Extension",
     "LoginFailure",
     "Node",
     "OAuthClient",

@@ -26,6 +26,7 @@ from celito.domains import service as domains
 from celito.domains.models import Domain
 from celito.errors import Conflict, NotFound
 from celito.events import outbox
+from celito.extensions import service as extensions
 from celito.kit.names import check_extension, check_time_zone
 from celito.kit.paging import Page
 from celito.users.models import User
@@ -236,6 +237,7 @@ async def create(
         )
         if (existing or 0) >= limit:
             raise Conflict(f"Domain {domain.name} has reached its limit of {limit} users")
+    await extensions.claim(session, domain.id, domain.name, extension, "user")
     user = User(
         domain=domain,
         user=extension,
@@ -309,6 +311,7 @@ async def delete(session: AsyncSession, caller: Caller, domain_name: str, user_n
     await session.execute(sql_delete(OAuthToken).where(OAuthToken.user_id == user.id))
     keys = await session.execute(sql_delete(ApiKey).where(ApiKey.user_id == user.id))
     _emit(session, "delete", user)
+    await extensions.release(session, user.domain_id, user.user)
     await session.delete(user)
     audit.record(
         session,
