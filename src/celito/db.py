@@ -84,7 +84,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            # Every session ends in an explicit commit or rollback, so the pool's own reset
+            # would be one more round trip to the driver's thread for nothing.
+            kwargs.update(connect_args={"timeout": 30}, pool_reset_on_return=None)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = create_async_engine(url, **kwargs)

@@ -18,16 +18,22 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_URL = "/ns-api/oauth2/token"
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+# Dependencies are async on purpose: FastAPI runs a plain `def` dependency in a worker thread,
+# and that hop would cost more than the whole dependency.
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     # The token endpoint writes even on GET (old clients send the grant as a query string).
     write = request.method not in SAFE_METHODS or request.url.path.startswith("/ns-api/oauth2/")
     async for session in runtime.db.session(write=write):
@@ -75,7 +81,7 @@ class Authorize:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         caller = await resolve(
-            session, get_runtime(request), credentials.credentials, client_ip(request)
+            session, runtime_of(request), credentials.credentials, client_ip(request)
         )
         if caller.readonly and request.method not in SAFE_METHODS:
             raise Forbidden("This API key is read-only")

@@ -67,6 +67,8 @@ def _issuer(request: Request) -> str:
         "`{token, refresh}`; the token is HS256, audience `ns`, valid for 24 hours.",
         roles=EVERYONE,
         example=_PAIR_EXAMPLE,
+        # No bearer for (1) and (2); an API key bearer for (3).
+        security=[{}, {"bearer": []}, {"oauth2-password": []}],
         request_example={
             "grant_type": "password",
             "client_id": "acme-crm",

@@ -105,6 +105,9 @@ async def read_params(request: Request) -> tuple[dict[str, str], bool]:
         params.setdefault("client_id", unquote(cid))
         params.setdefault("client_secret", unquote(secret))
         basic = True
+    for name, value in params.items():
+        if "\x00" in name or "\x00" in value:
+            raise OAuthError("invalid_request", f"{name.strip(chr(0))} must not contain NUL")
     return params, basic
 
 
@@ -187,7 +190,25 @@ async def token_post(request: Request, session: DbSession, runtime: RuntimeDep) 
     summary="Get an access token (query string, for old clients)",
     description=_DOC + "\n\n**Roles:** anyone with a client and a login.",
     responses=_RESPONSES,
-    openapi_extra={"x-roles": ["anyone with a client and a login"]},
+    openapi_extra={
+        "x-roles": ["anyone with a client and a login"],
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": name == "grant_type",
+                "schema": {"type": "string"},
+            }
+            for name in (
+                "grant_type",
+                "client_id",
+                "client_secret",
+                "username",
+                "password",
+                "refresh_token",
+            )
+        ],
+    },
 )
 async def token_get(request: Request, session: DbSession, runtime: RuntimeDep) -> JSONResponse:
     # A GET changes state here (tokens, throttling), so it needs the writer transaction.

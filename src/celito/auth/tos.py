@@ -74,7 +74,43 @@ async def read_terms(runtime: RuntimeDep) -> PlainTextResponse:
         403: {"description": "The login may not accept terms for this client"},
         409: {"description": "tos_version is not the current version"},
     },
-    openapi_extra={"x-roles": ["Super User", "Reseller", "Office Manager"]},
+    openapi_extra={
+        "x-roles": ["Super User", "Reseller", "Office Manager"],
+        "requestBody": {
+            "content": {
+                media: {
+                    "schema": {
+                        "type": "object",
+                        "required": [
+                            "client_id",
+                            "client_secret",
+                            "username",
+                            "password",
+                            "tos_version",
+                        ],
+                        "properties": {
+                            name: {"type": "string"}
+                            for name in (
+                                "client_id",
+                                "client_secret",
+                                "username",
+                                "password",
+                                "tos_version",
+                            )
+                        },
+                    },
+                    "example": {
+                        "client_id": "acme-crm",
+                        "client_secret": "cvs_…",
+                        "username": "1000@acme",
+                        "password": "…",
+                        "tos_version": "2026-11-01",
+                    },
+                }
+                for media in ("application/x-www-form-urlencoded", "application/json")
+            }
+        },
+    },
 )
 async def accept_terms(request: Request, session: DbSession, runtime: RuntimeDep) -> JSONResponse:
     ip = client_ip(request)

@@ -20,7 +20,9 @@ def operation(
     status: int = 200,
     request_example: Any = None,
     errors: Iterable[int] = (400, 401, 403, 404),
+    security: list[dict[str, list[str]]] | None = None,
 ) -> dict[str, Any]:
+    """`security` overrides the operation's declared auth (e.g. bearer optional)."""
     role_names = [str(r) for r in roles]
     responses: dict[int | str, dict[str, Any]] = {}
     if example is not None:
@@ -34,6 +36,8 @@ def operation(
         "Any other error (429, 5xx, …), in the same shape", 429, _ERROR_TEXT[429]
     )
     extra: dict[str, Any] = {"x-roles": role_names}
+    if security is not None:
+        extra["security"] = security
     if request_example is not None:
         extra["requestBody"] = {
             "content": {"application/json": {"example": request_example}},

@@ -56,7 +56,7 @@ def _names(model: type[BaseModel]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
-def page_params(
+async def page_params(
     start: Annotated[int, Query(ge=0, description="Offset of the first row (0-based).")] = 0,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page, 1 to {MAX_LIMIT}.")
