@@ -45,6 +45,11 @@ SORTABLE = {
 
 
 async def get(session: AsyncSession, caller: Caller, domain_name: str, user: str) -> User:
+    if caller.user_id is not None and _is_self(caller, domain_name, user):
+        # The caller's own user: always within its reach, found by key in one query.
+        own = await session.get(User, caller.user_id)
+        if own is not None:
+            return own
     domain = await domains.get(session, caller, domain_name)
     if user == "~":
         if caller.user is None or caller.domain_id != domain.id:
@@ -57,6 +62,11 @@ async def get(session: AsyncSession, caller: Caller, domain_name: str, user: str
     if visible is None:
         raise deny(f"A {caller.scope} may not read user {found.user}")
     return found
+
+
+def _is_self(caller: Caller, domain_name: str, user: str) -> bool:
+    same_domain = domain_name == "~" or domain_name.lower() == caller.domain
+    return same_domain and user in ("~", caller.user)
 
 
 def _domain_users(caller: Caller, domain: Domain, site: str | None) -> Any:
