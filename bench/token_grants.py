@@ -25,6 +25,7 @@ from benchkit import harness as h
 TOKEN = "/ns-api/oauth2/token"
 VERSION = "/ns-api/v2/version"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SERIES = ("version", "version1", "refresh", "password1", "password")
 
 
 def argon2_verify_ms(rounds: int) -> tuple[float, dict[str, int]]:
@@ -63,11 +64,15 @@ def measure(args: argparse.Namespace, workers: int, workdir: Path) -> dict[str, 
             seconds=kw.pop("seconds", args.seconds),
             connections=connections,
             threads=kw.pop("threads", 1),
-            wait=args.wait_idle,
+            wait=kw.pop("wait", args.wait_idle),
             workdir=workdir,
             **kw,
         )
-        print(f"  {label}: {load.rps:,.1f}/s, p50 {load.p50_ms:.2f} ms", flush=True)
+        print(
+            f"  {label}: {load.rps:,.1f}/s, mean {load.mean_ms:.2f} ms"
+            f" (other CPU {load.other_cpu:.0%})",
+            flush=True,
+        )
         return load
 
     with (
@@ -77,61 +82,77 @@ def measure(args: argparse.Namespace, workers: int, workdir: Path) -> dict[str, 
         creds = app.credentials
         user = creds["users"][0]
         client = {"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
-        run("warm-up", app, VERSION, args.connections, seconds=args.warmup)
-        version_peak = run("baseline /version peak", app, VERSION, args.connections)
-        version_one = run("baseline /version, 1 connection", app, VERSION, 1)
-
-        # One login per chain: each connection of wrk (one per thread) spends and replaces
-        # its own refresh token, as a real client must.
-        chains = [
-            h.password_grant(app, user["username"], user["password"])["refresh_token"]
-            for _ in range(args.chains)
-        ]
-        refresh_prelude = (
-            f"bench_tokens = {h.lua_strings(chains)}\n"
-            f"bench_path = {h.lua_string(TOKEN)}\n"
-            f"bench_form = {h.lua_string(urlencode({'grant_type': 'refresh_token', **client}))}\n"
-        )
-        refresh = run(
-            "refresh_token grants",
-            app,
-            TOKEN,
-            args.chains,
-            threads=args.chains,
-            prelude=refresh_prelude,
-            scripts=["refresh.lua"],
-        )
-
         login = {"username": user["username"], "password": user["password"]}
-        body = urlencode({"grant_type": "password", **client, **login})
         password_prelude = (
-            f'wrk.method = "POST"\nwrk.body = {h.lua_string(body)}\n'
+            f'wrk.method = "POST"\n'
+            f"wrk.body = {h.lua_string(urlencode({'grant_type': 'password', **client, **login}))}\n"
             f'wrk.headers["Content-Type"] = {h.lua_string(FORM["Content-Type"])}\n'
         )
-        password_one = run("password grants, 1 connection", app, TOKEN, 1, prelude=password_prelude)
-        password_peak = run(
-            f"password grants, {args.password_connections} connections",
-            app,
-            TOKEN,
-            args.password_connections,
-            prelude=password_prelude,
-        )
-    loads = [version_peak, version_one, refresh, password_one, password_peak]
+        refresh_form = urlencode({"grant_type": "refresh_token", **client})
+
+        def refresh_prelude() -> str:
+            # One login per chain: each wrk connection (one per thread) spends and replaces
+            # its own refresh token, as a real client must.
+            chains = [
+                h.password_grant(app, login["username"], login["password"])["refresh_token"]
+                for _ in range(args.chains)
+            ]
+            return (
+                f"bench_tokens = {h.lua_strings(chains)}\n"
+                f"bench_path = {h.lua_string(TOKEN)}\n"
+                f"bench_form = {h.lua_string(refresh_form)}\n"
+            )
+
+        run("warm-up", app, VERSION, args.connections, seconds=args.warmup, wait=0)
+        series: dict[str, list[h.Load]] = {k: [] for k in SERIES}
+        for n in range(1, args.rounds + 1):
+            series["version"].append(run(f"/version peak #{n}", app, VERSION, args.connections))
+            series["version1"].append(run(f"/version, 1 connection #{n}", app, VERSION, 1))
+            series["refresh"].append(
+                run(
+                    f"refresh_token grants #{n}",
+                    app,
+                    TOKEN,
+                    args.chains,
+                    threads=args.chains,
+                    prelude=refresh_prelude(),
+                    scripts=["refresh.lua"],
+                )
+            )
+            series["password1"].append(
+                run(f"password grants, 1 connection #{n}", app, TOKEN, 1, prelude=password_prelude)
+            )
+            series["password"].append(
+                run(
+                    f"password grants, {args.password_connections} connections #{n}",
+                    app,
+                    TOKEN,
+                    args.password_connections,
+                    prelude=password_prelude,
+                )
+            )
+    loads = [x for n in range(args.rounds) for x in (series[k][n] for k in SERIES)]
     for load in loads:
         if load.errors or load.failed:
             raise RuntimeError(f"{load.label}: {load.errors + load.failed} errors; see server logs")
-    if refresh.granted != refresh.requests:
-        raise RuntimeError(f"refresh chains: {refresh.granted} of {refresh.requests} granted")
+    for load in series["refresh"]:
+        if load.granted != load.requests:
+            raise RuntimeError(f"{load.label}: {load.granted} of {load.requests} granted")
+    best = {k: h.fastest(v) for k, v in series.items()}
     return {
         "workers": workers,
         "backend": "postgres" if args.postgres else "sqlite",
         "loads": loads,
-        "refresh_per_s": refresh.rps,
-        "refresh_ratio": refresh.rps / version_peak.rps,
-        "password_ms": password_one.mean_ms,
-        "password_ms_ratio": password_one.mean_ms / version_one.mean_ms,
-        "password_per_s": password_peak.rps,
-        "password_ratio": password_peak.rps / version_peak.rps,
+        "version_rps": best["version"].rps,
+        "version1_ms": best["version1"].mean_ms,
+        "refresh_per_s": best["refresh"].rps,
+        "refresh_ratio": best["refresh"].rps / best["version"].rps,
+        "refresh_p99_ms": best["refresh"].p99_ms,
+        "password_ms": best["password1"].mean_ms,
+        "password_ms_ratio": best["password1"].mean_ms / best["version1"].mean_ms,
+        "password_per_s": best["password"].rps,
+        "password_ratio": best["password"].rps / best["version"].rps,
+        "medians": {k: h.median([x.rps for x in v]) for k, v in series.items()},
     }
 
 
@@ -139,13 +160,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--workers", default="1,2", help="uvicorn worker counts (default 1,2)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per round of a measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each measurement")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up")
     parser.add_argument(
         "--wait-idle",
         type=float,
-        default=30.0,
-        help="before each measurement, wait up to this many seconds for the machine to be idle",
+        default=10.0,
+        help="before each round, wait up to this many seconds for the machine to be idle",
     )
     parser.add_argument("--connections", type=int, default=32, help="for the baseline peak")
     parser.add_argument("--chains", type=int, default=8, help="concurrent refresh chains")
@@ -169,10 +191,11 @@ def main() -> None:
         [
             r["backend"],
             r["workers"],
-            r["loads"][0].rps,
+            r["version_rps"],
             r["refresh_per_s"],
             f"{r['refresh_ratio']:.4f}",
-            r["loads"][1].mean_ms,
+            r["refresh_p99_ms"],
+            r["version1_ms"],
             r["password_ms"],
             f"{r['password_ms_ratio']:.0f}x",
             r["password_per_s"],
@@ -180,6 +203,7 @@ def main() -> None:
         ]
         for r in results
     ]
+    print(f"best of {args.rounds} rounds:")
     print(
         h.table(
             (
@@ -188,6 +212,7 @@ def main() -> None:
                 "/version req/s",
                 "refresh grants/s",
                 "ratio",
+                "refresh p99 ms",
                 "/version ms (1 conn)",
                 "password grant ms",
                 "ratio",

@@ -351,6 +351,22 @@ def wrk(
     )
 
 
+def fastest(loads: Sequence[Load]) -> Load:
+    """Of repeated rounds, the one with the most req/s: the least disturbed by neighbours."""
+    return max(loads, key=lambda x: x.rps)
+
+
+def calmest(loads: Sequence[Load]) -> Load:
+    """Of repeated paced rounds, the one with the lowest p99 (the least disturbed)."""
+    return min(loads, key=lambda x: x.p99_ms)
+
+
+def median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def paced(rate: float, threads: int) -> str:
     """The prelude for lua/pace.lua: `rate` requests a second in all, over `threads` threads."""
     return f"bench_rate = {rate:.3f}\nbench_threads_total = {threads}\n"
@@ -426,6 +442,8 @@ def save(name: str, payload: dict[str, Any]) -> Path:
 def scratch(name: str) -> Iterator[Path]:
     """A scratch directory for data, logs and wrk scripts; kept only if the run failed."""
     path = Path(tempfile.mkdtemp(prefix=f"celito-bench-{name}-"))
+    # SIGTERM unwinds like Ctrl-C, so servers are stopped and databases dropped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         yield path
     except BaseException:
