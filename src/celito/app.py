@@ -27,6 +27,9 @@ from celito.auth.jwt_routes import router as jwt_router
 from celito.auth.policy import ScopeDenied
 from celito.auth.token_routes import router as token_router
 from celito.auth.tos import router as tos_router
+from celito.autoattendants.routes import router as autoattendants_router
+from celito.callqueues.routes import router as callqueues_router
+from celito.conferences.routes import router as conferences_router
 from celito.config import Settings
 from celito.contacts.routes import router as contacts_router
 from celito.docs.routes import DOCS_URL, INTRODUCTION, OPENAPI_URL, mount_docs
@@ -45,6 +48,9 @@ log = logging.getLogger("celito")
 
 V2_ROUTERS = (
     system_router,
+    callqueues_router,
+    autoattendants_router,
+    conferences_router,
     resellers_router,
     domains_router,
     users_router,

@@ -9,6 +9,9 @@ from celito.auth.models import (
     RevokedJwt,
     SystemSecret,
 )
+from celito.autoattendants.models import AutoAttendant
+from celito.callqueues.models import CallQueue, CallQueueAgent, CallQueueSupervisor
+from celito.conferences.models import Conference
 from celito.contacts.models import Contact
 from celito.db import Base
 from celito.domains.models import Domain
@@ -22,7 +25,12 @@ from celito.users.models import User
 __all__ = [
     "ApiKey",
     "AuditEntry",
+    "AutoAttendant",
     "Base",
+    "CallQueue",
+    "CallQueueAgent",
+    "CallQueueSupervisor",
+    "Conference",
     "Contact",
     "DeliveryAttempt",
     "Department",

@@ -1,0 +1,1 @@
+"""Auto attendants: the domain's menus, one per attendant extension and time frame."""

@@ -1,0 +1,1 @@
+"""Call queues, their agents and supervisors."""

@@ -1,0 +1,1 @@
+"""Conference bridges of a domain (configuration)."""
