@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
@@ -19,7 +21,7 @@ TABLE = Table("t", MetaData(), Column("id", Integer), Column("name", String))
 
 
 def test_defaults() -> None:
-    page = page_params()
+    page = asyncio.run(page_params())
     assert (page.start, page.limit, page.sort, page.order, page.fields) == (
         0,
         100,
@@ -31,8 +33,11 @@ def test_defaults() -> None:
 
 
 def test_fields_are_split_and_trimmed() -> None:
-    assert page_params(fields=" user , name-first-name ,,").fields == ("user", "name-first-name")
-    assert page_params(fields="").fields is None
+    assert asyncio.run(page_params(fields=" user , name-first-name ,,")).fields == (
+        "user",
+        "name-first-name",
+    )
+    assert asyncio.run(page_params(fields="")).fields is None
 
 
 def test_projection_keeps_only_asked_fields_in_order() -> None:
