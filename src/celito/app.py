@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from celito import __version__
+from celito.audio.routes import router as audio_router
+from celito.audio.web import body_limits as audio_body_limits
 from celito.auditlog import service as audit
 from celito.auditlog.routes import router as auditlog_router
 from celito.auth import jwt as jwts
@@ -43,6 +46,7 @@ from celito.sites.routes import router as sites_router
 from celito.subscriptions.routes import router as subscriptions_router
 from celito.system.routes import router as system_router
 from celito.users.routes import router as users_router
+from celito.voicemail.routes import router as voicemail_router
 
 log = logging.getLogger("celito")
 
@@ -62,6 +66,8 @@ V2_ROUTERS = (
     auditlog_router,
     subscriptions_router,
     stream_router,
+    audio_router,
+    voicemail_router,
 )
 
 
@@ -157,15 +163,28 @@ class GuardBodies:
     """413 for oversized bodies (declared or streamed); 415 for non-JSON v2 writes; 400 for NULs.
 
     A body is read here in full (it is at most `max_bytes`) and replayed to the app, so an
-    oversized one is refused before any handler runs, however it was sent.
+    oversized one is refused before any handler runs, however it was sent. `limits` gives
+    some paths (a full-match regex) another limit and extra accepted content types (uploads).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        limits: Sequence[tuple[str, int, Sequence[str]]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.limits = [(re.compile(p), n, frozenset(k)) for p, n, k in limits]
 
-    def _too_large(self) -> JSONResponse:
-        return _error(413, f"Body too large; the limit is {self.max_bytes} bytes")
+    def _limit_for(self, path: str) -> tuple[int, frozenset[str]]:
+        for pattern, max_bytes, kinds in self.limits:
+            if pattern.fullmatch(path):
+                return max_bytes, kinds
+        return self.max_bytes, frozenset()
+
+    def _too_large(self, max_bytes: int) -> JSONResponse:
+        return _error(413, f"Body too large; the limit is {max_bytes} bytes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -180,10 +199,11 @@ class GuardBodies:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large()(scope, receive, send)
-            return
         path: str = scope["path"]
+        max_bytes, kinds = self._limit_for(path)
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            await self._too_large(max_bytes)(scope, receive, send)
+            return
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         if (
@@ -192,6 +212,7 @@ class GuardBodies:
             and (declared not in (None, "0") or chunked)
             and kind not in ("application/json", "")
             and not kind.endswith("+json")
+            and kind not in kinds
         ):
             await _error(415, f"Send application/json, not {kind}")(scope, receive, send)
             return
@@ -201,8 +222,8 @@ class GuardBodies:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
-            if len(body) > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+            if len(body) > max_bytes:
+                await self._too_large(max_bytes)(scope, receive, send)
                 return
             if not message.get("more_body", False):
                 break
@@ -307,5 +328,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             rendered[base] = Response(json.dumps(schema), media_type="application/json")
         return rendered[base]
 
-    app.add_middleware(GuardBodies, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        GuardBodies, max_bytes=settings.max_body_bytes, limits=audio_body_limits(settings)
+    )
     return app

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     support_contact: str = "your account executive"
 
     max_body_bytes: int = 1024 * 1024
+    # The largest audio file (greeting, music on hold, voicemail); upload bodies may be larger
+    # by base64's third (see audio.web.body_limits).
+    audio_max_bytes: int = 10 * 1024 * 1024
     login_failure_window_seconds: int = 900
     login_max_failures_per_username: int = 5
     login_max_failures_per_ip: int = 30

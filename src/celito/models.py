@@ -1,5 +1,6 @@
 """Every table, imported once so metadata and Alembic see the whole schema."""
 
+from celito.audio.models import AudioFile
 from celito.auditlog.models import AuditEntry
 from celito.auth.models import (
     ApiKey,
@@ -21,9 +22,11 @@ from celito.resellers.models import Reseller
 from celito.sites.models import Department, Site
 from celito.subscriptions.models import DeliveryAttempt, Subscription
 from celito.users.models import User
+from celito.voicemail.models import VoicemailBox, VoicemailMessage
 
 __all__ = [
     "ApiKey",
+    "AudioFile",
     "AuditEntry",
     "AutoAttendant",
     "Base",
@@ -47,4 +50,6 @@ __all__ = [
     "Subscription",
     "SystemSecret",
     "User",
+    "VoicemailBox",
+    "VoicemailMessage",
 ]
