@@ -35,11 +35,14 @@ from celito.callqueues.routes import router as callqueues_router
 from celito.conferences.routes import router as conferences_router
 from celito.config import Settings
 from celito.contacts.routes import router as contacts_router
+from celito.devices.routes import router as devices_router
+from celito.dialplans.routes import router as dialplans_router
 from celito.docs.routes import DOCS_URL, INTRODUCTION, OPENAPI_URL, mount_docs
 from celito.domains.routes import router as domains_router
 from celito.errors import CelitoError
 from celito.events.node import EventServices
 from celito.events.stream_routes import router as stream_router
+from celito.phonenumbers.routes import router as phonenumbers_router
 from celito.resellers.routes import router as resellers_router
 from celito.runtime import Runtime
 from celito.sites.routes import router as sites_router
@@ -66,6 +69,9 @@ V2_ROUTERS = (
     auditlog_router,
     subscriptions_router,
     stream_router,
+    devices_router,
+    phonenumbers_router,
+    dialplans_router,
     audio_router,
     voicemail_router,
 )

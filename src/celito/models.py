@@ -15,9 +15,12 @@ from celito.callqueues.models import CallQueue, CallQueueAgent, CallQueueSupervi
 from celito.conferences.models import Conference
 from celito.contacts.models import Contact
 from celito.db import Base
+from celito.devices.models import Device
+from celito.dialplans.models import Dialplan, Dialrule
 from celito.domains.models import Domain
 from celito.events.models import Event, Node
 from celito.extensions.models import Extension
+from celito.phonenumbers.models import PhoneNumber
 from celito.resellers.models import Reseller
 from celito.sites.models import Department, Site
 from celito.subscriptions.models import DeliveryAttempt, Subscription
@@ -37,6 +40,9 @@ __all__ = [
     "Contact",
     "DeliveryAttempt",
     "Department",
+    "Device",
+    "Dialplan",
+    "Dialrule",
     "Domain",
     "Event",
     "Extension",
@@ -44,6 +50,7 @@ __all__ = [
     "Node",
     "OAuthClient",
     "OAuthToken",
+    "PhoneNumber",
     "Reseller",
     "RevokedJwt",
     "Site",
