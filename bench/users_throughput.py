@@ -99,6 +99,9 @@ def measure(args: argparse.Namespace, workers: int, workdir: Path) -> dict[str, 
             [u.rps / b.rps for u, b in zip(users_runs, bare_runs, strict=True)]
         ),
         "version_ratio": version_best.rps / bare_best.rps,
+        "bare_cpu_us": h.cpu_per_request(bare_runs),
+        "users_cpu_us": h.cpu_per_request(users_runs),
+        "cpu_ratio": h.cpu_per_request(bare_runs) / h.cpu_per_request(users_runs),
         "half_target_rps": half,
         "half_rps": h.calmest(half_runs).rps,
         "p99_half_ms": h.calmest(half_runs).p99_ms,
@@ -142,6 +145,9 @@ def main() -> None:
             r["users_rps"],
             f"{r['ratio']:.3f}",
             f"{r['ratio_median']:.3f}",
+            r["bare_cpu_us"],
+            r["users_cpu_us"],
+            f"{r['cpu_ratio']:.3f}",
             "ok" if r["ratio"] >= RATIO_TARGET else "MISSED",
             r["half_target_rps"],
             r["p99_half_ms"],
@@ -153,6 +159,10 @@ def main() -> None:
     ]
     print(f"best of {args.rounds} rounds (median alongside):")
     print(
+        "(CPU ratio = bare CPU µs/req / users/~ CPU µs/req, medians over rounds: what the ratio\n"
+        " would be if each server had its core to itself; trust it over req/s on a busy box)"
+    )
+    print(
         h.table(
             (
                 "backend",
@@ -161,6 +171,9 @@ def main() -> None:
                 "users/~ req/s",
                 "ratio",
                 "median",
+                "bare CPU µs/req",
+                "users/~ CPU µs/req",
+                "CPU ratio",
                 f">= {RATIO_TARGET}",
                 "50% rate",
                 "p99 ms at 50%",

@@ -268,8 +268,13 @@ class Load:
     other_cpu: float
     target_rps: float | None = None
 
+    @property
+    def cpu_us_per_request(self) -> float:
+        """Server CPU per request: barely depends on how much CPU neighbours left it."""
+        return self.server_cpu / self.rps * 1e6 if self.rps else float("nan")
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "cpu_us_per_request": self.cpu_us_per_request}
 
 
 def lua_string(value: str) -> str:
@@ -361,6 +366,11 @@ def calmest(loads: Sequence[Load]) -> Load:
     return min(loads, key=lambda x: x.p99_ms)
 
 
+def cpu_per_request(loads: Sequence[Load]) -> float:
+    """The median over rounds of the server's CPU µs per request."""
+    return median([x.cpu_us_per_request for x in loads])
+
+
 def median(values: Sequence[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
@@ -407,6 +417,7 @@ def load_rows(loads: Sequence[Load]) -> list[list[object]]:
             x.p99_ms,
             x.max_ms,
             x.errors + x.failed,
+            x.cpu_us_per_request,
             f"{x.server_cpu:.0%}",
             f"{x.wrk_cpu:.0%}",
             f"{x.other_cpu:.0%}",
@@ -423,6 +434,7 @@ LOAD_HEADERS = (
     "p99 ms",
     "max ms",
     "errors",
+    "server CPU µs/req",
     "server CPU",
     "wrk CPU",
     "other CPU",
