@@ -32,6 +32,8 @@ from celito.auth.token_routes import router as token_router
 from celito.auth.tos import router as tos_router
 from celito.autoattendants.routes import router as autoattendants_router
 from celito.callqueues.routes import router as callqueues_router
+from celito.calls.routes import router as calls_router
+from celito.cdrs.routes import router as cdrs_router
 from celito.conferences.routes import router as conferences_router
 from celito.config import Settings
 from celito.contacts.routes import router as contacts_router
@@ -43,6 +45,7 @@ from celito.errors import CelitoError
 from celito.events.node import EventServices
 from celito.events.stream_routes import router as stream_router
 from celito.phonenumbers.routes import router as phonenumbers_router
+from celito.presence.routes import router as presence_router
 from celito.resellers.routes import router as resellers_router
 from celito.runtime import Runtime
 from celito.sites.routes import router as sites_router
@@ -74,6 +77,9 @@ V2_ROUTERS = (
     dialplans_router,
     audio_router,
     voicemail_router,
+    cdrs_router,
+    calls_router,
+    presence_router,
 )
 
 

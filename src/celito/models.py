@@ -11,7 +11,9 @@ from celito.auth.models import (
     SystemSecret,
 )
 from celito.autoattendants.models import AutoAttendant
+from celito.calls.models import ActiveCall
 from celito.callqueues.models import CallQueue, CallQueueAgent, CallQueueSupervisor
+from celito.cdrs.models import Cdr
 from celito.conferences.models import Conference
 from celito.contacts.models import Contact
 from celito.db import Base
@@ -21,6 +23,7 @@ from celito.domains.models import Domain
 from celito.events.models import Event, Node
 from celito.extensions.models import Extension
 from celito.phonenumbers.models import PhoneNumber
+from celito.presence.models import UserPresence
 from celito.resellers.models import Reseller
 from celito.sites.models import Department, Site
 from celito.subscriptions.models import DeliveryAttempt, Subscription
@@ -28,6 +31,7 @@ from celito.users.models import User
 from celito.voicemail.models import VoicemailBox, VoicemailMessage
 
 __all__ = [
+    "ActiveCall",
     "ApiKey",
     "AudioFile",
     "AuditEntry",
@@ -36,6 +40,7 @@ __all__ = [
     "CallQueue",
     "CallQueueAgent",
     "CallQueueSupervisor",
+    "Cdr",
     "Conference",
     "Contact",
     "DeliveryAttempt",
@@ -57,6 +62,7 @@ __all__ = [
     "Subscription",
     "SystemSecret",
     "User",
+    "UserPresence",
     "VoicemailBox",
     "VoicemailMessage",
 ]

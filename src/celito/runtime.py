@@ -9,6 +9,7 @@ from celito.auth.caller import Caller
 from celito.auth.crypto import PasswordHasher
 from celito.config import Settings
 from celito.db import Database
+from celito.telephony.adapter import TelephonyAdapter
 
 
 class CallerCache:
@@ -57,6 +58,8 @@ class Runtime:
     hasher: PasswordHasher
     callers: CallerCache
     jwt_secret: bytes = field(default=b"", repr=False)
+    # The telephony engine behind click-to-call and call control; None until one is set up.
+    telephony: TelephonyAdapter | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -1,0 +1,207 @@
+"""Presence: what a user's phone lamp shows to the rest of the domain.
+
+A user's `user-presence-status` is derived, first rule that applies:
+
+1. `busy`     — on an answered call, or placing a call (an unanswered leg where it is the caller)
+2. `ringing`  — a call to it is ringing (an unanswered leg where it is the callee)
+3. `dnd`      — do-not-disturb is on (presence.hooks: the answer-rules lookup)
+4. `open`     — at least one of its devices is registered (presence.hooks: the devices lookup)
+5. `inactive` — none of the above
+
+Calls are read from the live-call table (calls.models.ActiveCall). The last published status
+of each user is kept (presence.models.UserPresence); `refresh` recomputes, and when a status
+changed stores it and emits a `presence` event in the same transaction. calls.service calls
+`refresh` for both ends of every leg it adds, changes or removes; the registration and DND
+owners call it when theirs change (see presence.hooks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from celito.auth.caller import Caller
+from celito.calls.models import ActiveCall
+from celito.db import utcnow
+from celito.domains import service as domains
+from celito.domains.models import Domain
+from celito.errors import NotFound
+from celito.events import outbox
+from celito.kit.paging import Page
+from celito.presence import hooks
+from celito.presence.models import UserPresence
+from celito.sites import service as sites
+from celito.users.models import User
+
+STATUSES = ("open", "busy", "ringing", "dnd", "inactive")
+SORTABLE = {
+    "user": User.user,
+    "name-first-name": User.first_name,
+    "name-last-name": User.last_name,
+    "department": User.department,
+    "site": User.site,
+}
+FIELDS = (
+    "user",
+    "uid",
+    "domain",
+    "site",
+    "email",
+    "name-first-name",
+    "name-last-name",
+    "department",
+    "user-presence-status",
+    "status-message",
+)
+
+
+def derive(*, registered: bool, dnd: bool, legs: Iterable[tuple[bool, bool]]) -> str:
+    """The status from the facts; `legs` holds (answered, user is the callee) per live leg."""
+    ringing = False
+    for answered, callee in legs:
+        if answered or not callee:
+            return "busy"
+        ringing = True
+    if ringing:
+        return "ringing"
+    if dnd:
+        return "dnd"
+    return "open" if registered else "inactive"
+
+
+async def statuses(
+    session: AsyncSession, domain: Domain, users: Collection[str] | None
+) -> dict[str, str]:
+    """The derived status of `users` (extensions; None = all) of the domain."""
+    if users is None:
+        names = list(await session.scalars(select(User.user).where(User.domain_id == domain.id)))
+    else:
+        names = list(users)
+    if not names:
+        return {}
+    registered = await hooks.registered(session, domain.id, users)
+    dnd = await hooks.dnd(session, domain.id, users)
+    wanted = set(names)
+    mine_orig = and_(ActiveCall.orig_domain == domain.name, ActiveCall.orig_user.in_(wanted))
+    mine_term = and_(ActiveCall.term_domain == domain.name, ActiveCall.term_user.in_(wanted))
+    rows = await session.execute(
+        select(
+            ActiveCall.orig_user,
+            ActiveCall.orig_domain,
+            ActiveCall.term_user,
+            ActiveCall.term_domain,
+            ActiveCall.answer_time,
+        ).where(or_(mine_orig, mine_term))
+    )
+    legs: dict[str, list[tuple[bool, bool]]] = {}
+    for orig_user, orig_domain, term_user, term_domain, answered in rows.all():
+        if orig_domain == domain.name and orig_user in wanted:
+            legs.setdefault(orig_user, []).append((answered is not None, False))
+        if term_domain == domain.name and term_user in wanted:
+            legs.setdefault(term_user, []).append((answered is not None, True))
+    return {
+        u: derive(registered=u in registered, dnd=u in dnd, legs=legs.get(u, ())) for u in names
+    }
+
+
+def to_out(u: User, domain: str, status: str) -> dict[str, Any]:
+    return {
+        "user": u.user,
+        "uid": f"{u.user}@{domain}",
+        "domain": domain,
+        "site": u.site,
+        "email": u.email,
+        "name-first-name": u.first_name,
+        "name-last-name": u.last_name,
+        "department": u.department,
+        "user-presence-status": status,
+        "status-message": str(u.attributes.get("status_message") or ""),
+    }
+
+
+async def refresh(session: AsyncSession, domain_name: str, users: Iterable[str]) -> dict[str, str]:
+    """Recomputes the presence of some users of a domain; stores and announces the changes.
+
+    For the telephony plane and the owners of registration and DND state: no caller, no
+    tenancy. Names that are not users of the domain (outside numbers) are ignored. Returns
+    the users whose presence changed, with their new status.
+    """
+    wanted = {u for u in users if u}
+    if not wanted:
+        return {}
+    domain = await session.scalar(select(Domain).where(Domain.name == domain_name.lower()))
+    if domain is None:
+        return {}
+    found = {
+        u.user: u
+        for u in await session.scalars(
+            select(User).where(User.domain_id == domain.id, User.user.in_(wanted))
+        )
+    }
+    if not found:
+        return {}
+    now = await statuses(session, domain, list(found))
+    stored = {
+        p.user: p
+        for p in await session.scalars(
+            select(UserPresence).where(
+                UserPresence.domain_id == domain.id, UserPresence.user.in_(list(found))
+            )
+        )
+    }
+    changed: dict[str, str] = {}
+    for name, status in now.items():
+        row = stored.get(name)
+        if (row.status if row else "inactive") == status:
+            continue
+        if row is None:
+            session.add(UserPresence(domain_id=domain.id, user=name, status=status))
+        else:
+            row.status = status
+            row.changed_at = utcnow()
+        changed[name] = status
+        outbox.record(
+            session,
+            "presence",
+            "update",
+            to_out(found[name], domain.name, status),
+            reseller=domain.reseller.name,
+            domain=domain.name,
+            user=name,
+        )
+    if changed:
+        await session.flush()
+    return changed
+
+
+async def list_(
+    session: AsyncSession,
+    caller: Caller,
+    domain_name: str,
+    page: Page,
+    *,
+    department: str | None = None,
+    last_update: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every user of the domain (or of one department) with its presence; with `last_update`
+    only those whose presence changed at or after it. Everyone in the domain may read it,
+    as every phone's busy-lamp field does."""
+    domain = await domains.get(session, caller, domain_name)
+    stmt = select(User).where(User.domain_id == domain.id)
+    if department is not None:
+        known = {d.department for d in await sites.list_departments(session, caller, domain.name)}
+        if department not in known:
+            raise NotFound(f"Department {department} does not exist in domain {domain.name}")
+        stmt = stmt.where(User.department == department)
+    if last_update is not None:
+        changed = select(UserPresence.user).where(
+            UserPresence.domain_id == domain.id, UserPresence.changed_at >= last_update
+        )
+        stmt = stmt.where(User.user.in_(changed))
+    rows = list((await session.scalars(page.apply(stmt, SORTABLE, "user"))).all())
+    now = await statuses(session, domain, [u.user for u in rows])
+    return [to_out(u, domain.name, now.get(u.user, "inactive")) for u in rows]
