@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from celito import __version__
+from celito.answerrules.routes import router as answerrules_router
 from celito.audio.routes import router as audio_router
 from celito.audio.web import body_limits as audio_body_limits
 from celito.auditlog import service as audit
@@ -51,6 +52,7 @@ from celito.runtime import Runtime
 from celito.sites.routes import router as sites_router
 from celito.subscriptions.routes import router as subscriptions_router
 from celito.system.routes import router as system_router
+from celito.timeframes.routes import router as timeframes_router
 from celito.users.routes import router as users_router
 from celito.voicemail.routes import router as voicemail_router
 
@@ -77,6 +79,8 @@ V2_ROUTERS = (
     dialplans_router,
     audio_router,
     voicemail_router,
+    timeframes_router,
+    answerrules_router,
     cdrs_router,
     calls_router,
     presence_router,

@@ -1,5 +1,6 @@
 """Every table, imported once so metadata and Alembic see the whole schema."""
 
+from celito.answerrules.models import AnswerRule
 from celito.audio.models import AudioFile
 from celito.auditlog.models import AuditEntry
 from celito.auth.models import (
@@ -27,11 +28,13 @@ from celito.presence.models import UserPresence
 from celito.resellers.models import Reseller
 from celito.sites.models import Department, Site
 from celito.subscriptions.models import DeliveryAttempt, Subscription
+from celito.timeframes.models import Timeframe
 from celito.users.models import User
 from celito.voicemail.models import VoicemailBox, VoicemailMessage
 
 __all__ = [
     "ActiveCall",
+    "AnswerRule",
     "ApiKey",
     "AudioFile",
     "AuditEntry",
@@ -61,6 +64,7 @@ __all__ = [
     "Site",
     "Subscription",
     "SystemSecret",
+    "Timeframe",
     "User",
     "UserPresence",
     "VoicemailBox",
