@@ -9,7 +9,7 @@ from celito.auth.scopes import Scope
 from celito.kit.docs import EVERYONE, operation
 from celito.kit.paging import PageParams
 from celito.kit.schema import Count
-from celito.users import service
+from celito.users import lifecycle, service
 from celito.users.schemas import EXAMPLE, UserCreate, UserListItem, UserOut, UserUpdate
 from celito.web import DbSession, RuntimeDep, caller_for
 
@@ -114,7 +114,12 @@ async def user_directory(session: DbSession, caller: Reader, domain: str, page: 
         "Creates a user (extension) in the domain. `login-password` sets the portal/API "
         "password (at least 10 characters, not a common one, not containing the extension or "
         "name); it is stored hashed and never returned. You cannot grant a scope above your "
-        "own. The domain's `limits-max-users` is enforced with 409." + DOMAIN_DOC,
+        "own. The domain's `limits-max-users` is enforced with 409. One call makes a usable "
+        "user: its voicemail box (unless `voicemail-enabled` is no; `voicemail-login-pin` "
+        "sets its PIN, stored hashed) and its default answer rule are created with it, and "
+        "`devices` (names) and `phonenumber` (a DID to route to it) create those too; what was "
+        "made is in `provisioned`, including the devices' SIP passwords. All or nothing."
+        + DOMAIN_DOC,
         roles=WRITERS,
         example=EXAMPLE,
         status=201,
@@ -129,8 +134,8 @@ async def create_user(
     domain: str,
     body: Annotated[UserCreate, Body()],
 ) -> UserOut:
-    user = await service.create(session, caller, domain, body, hasher=runtime.hasher)
-    return service.to_out(user)
+    user, provisioned = await lifecycle.create(session, caller, domain, body, hasher=runtime.hasher)
+    return service.to_out(user).model_copy(update={"provisioned": provisioned})
 
 
 @router.get(
@@ -168,7 +173,7 @@ async def update_user(
     user: str,
     body: Annotated[UserUpdate, Body()],
 ) -> UserOut:
-    updated = await service.update(session, caller, domain, user, body, hasher=runtime.hasher)
+    updated = await lifecycle.update(session, caller, domain, user, body, hasher=runtime.hasher)
     runtime.callers.forget_where(user_id=updated.id)
     return service.to_out(updated)
 
@@ -178,7 +183,11 @@ async def update_user(
     response_model=UserOut,
     **operation(
         "Delete a user",
-        "Deletes the user with its tokens and API keys. Answers with the deleted object.",
+        "Deletes the user and everything that hangs off it: devices, answer rules and its "
+        "time frames, queue memberships, voicemail box and messages, greetings, tokens and "
+        "API keys; its numbers return to available and bridges it owned to the domain. The "
+        "audit entry lists what went. Refused (409) while an attendant or a queue overflow "
+        "still routes calls to it. Answers with the deleted object.",
         roles=WRITERS,
         example=EXAMPLE,
     ),
@@ -186,6 +195,6 @@ async def update_user(
 async def delete_user(
     session: DbSession, caller: Reader, runtime: RuntimeDep, domain: str, user: str
 ) -> UserOut:
-    gone = await service.delete(session, caller, domain, user)
+    gone = await lifecycle.delete(session, caller, domain, user, settings=runtime.settings)
     runtime.callers.forget_where(user_id=gone.id)
     return service.to_out(gone)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import EmailStr, Field
 
@@ -80,6 +80,15 @@ class UserFields(ApiModel):
 
 class UserCreate(UserFields):
     user: str = Field(min_length=1, max_length=64, description="The extension, e.g. 1001.")
+    devices: list[str] | None = Field(
+        None,
+        max_length=10,
+        description='Devices to create with the user (e.g. ["1001", "1001a"]); their SIP '
+        "passwords are in the response's `provisioned`.",
+    )
+    phonenumber: str | None = Field(
+        None, max_length=32, description="A DID to route to the new user (to-user)."
+    )
 
 
 class UserUpdate(UserFields):
@@ -156,6 +165,11 @@ class UserOut(ApiOut):
     user_presence_status: str = "inactive"
     active_calls_total_current: int = 0
     password_set: YesNo = False
+    provisioned: dict[str, Any] | None = Field(
+        None,
+        description="Only when created: the devices, voicemail box, answer rule and "
+        "number made with the user.",
+    )
     created_datetime: ApiDatetime = None
     last_modified_datetime: ApiDatetime = None
 

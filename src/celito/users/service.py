@@ -175,7 +175,12 @@ async def _apply(
     body: UserCreate | UserUpdate,
     hasher: PasswordHasher,
 ) -> None:
-    values = body.model_dump(exclude_unset=True, exclude={"synchronous", "user"})
+    # The PIN belongs to the voicemail box (hashed there); devices and numbers are made by
+    # users.lifecycle. None of them is a user attribute.
+    values = body.model_dump(
+        exclude_unset=True,
+        exclude={"synchronous", "user", "voicemail_login_pin", "devices", "phonenumber"},
+    )
     if "user_scope" in values:
         wanted = Scope(values.pop("user_scope"))
         if wanted.value != u.scope:
@@ -312,7 +317,26 @@ async def update(
     return user
 
 
-async def delete(session: AsyncSession, caller: Caller, domain_name: str, user_name: str) -> User:
+async def deletable(
+    session: AsyncSession, caller: Caller, domain_name: str, user_name: str
+) -> User:
+    """The user, once the caller is known to be allowed to delete it."""
+    user = await get(session, caller, domain_name, user_name)
+    check_manage_users_in_domain(caller)
+    check_manage_user(caller, user)
+    if caller.user_id == user.id:
+        raise deny("You cannot delete your own user")
+    return user
+
+
+async def delete(
+    session: AsyncSession,
+    caller: Caller,
+    domain_name: str,
+    user_name: str,
+    *,
+    released: dict[str, Any] | None = None,
+) -> User:
     user = await get(session, caller, domain_name, user_name)
     check_manage_users_in_domain(caller)
     check_manage_user(caller, user)
@@ -333,6 +357,6 @@ async def delete(session: AsyncSession, caller: Caller, domain_name: str, user_n
         domain=user.domain.name,
         user=user.user,
         before=snapshot(user),
-        details={"api_keys_deleted": keys.rowcount},  # type: ignore[attr-defined]
+        details={"api_keys_deleted": keys.rowcount, **(released or {})},  # type: ignore[attr-defined]
     )
     return user
