@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
@@ -305,14 +305,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     _install_error_handlers(app, settings)
 
-    ns_api = APIRouter(prefix="/ns-api")
-    ns_api.include_router(token_router)
-    ns_api.include_router(tos_router)
-    v2 = APIRouter(prefix="/v2")
+    # One level of inclusion: FastAPI resolves nested routers on every request.
+    app.include_router(token_router, prefix="/ns-api")
+    app.include_router(tos_router, prefix="/ns-api")
     for router in V2_ROUTERS:
-        v2.include_router(router)
-    ns_api.include_router(v2)
-    app.include_router(ns_api)
+        app.include_router(router, prefix="/ns-api/v2")
     mount_docs(app)
 
     @app.get("/", include_in_schema=False)
