@@ -43,6 +43,7 @@ from celito.events import outbox
 from celito.extensions import service as extensions
 from celito.kit.paging import Page
 from celito.resellers import service as resellers
+from celito.routing.snapshot import Device as RoutingDevice
 from celito.users import service as users
 from celito.users.models import User
 
@@ -513,3 +514,17 @@ async def registrar_digests(session: AsyncSession, domain: str, device: str) -> 
         ha1b=secrets.ha1b(d.name, realm, realm, password),
         allowed_user_agent=str(d.attributes.get("device_sip_allowed_user_agent") or ""),
     )
+
+
+async def routing_devices(session: AsyncSession, domain_id: int) -> list[RoutingDevice]:
+    """Every device of the domain with its owner and live registration, for routing."""
+    rows = await session.execute(
+        select(Device, User.user)
+        .join(User, User.id == Device.user_id)
+        .where(Device.domain_id == domain_id)
+    )
+    now = utcnow()
+    return [
+        RoutingDevice(name=d.name, user=owner, registered=is_registered(d, now))
+        for d, owner in rows.all()
+    ]

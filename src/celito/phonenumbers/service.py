@@ -30,6 +30,7 @@ from celito.kit.paging import Page
 from celito.phonenumbers.e164 import normalize
 from celito.phonenumbers.models import PhoneNumber
 from celito.phonenumbers.schemas import PhonenumberCreate, PhonenumberOut, PhonenumberUpdate
+from celito.routing.snapshot import PhoneNumber as RoutingNumber
 from celito.users.models import User
 
 AVAILABLE = "available-number"
@@ -443,3 +444,23 @@ async def numbers_of_user(session: AsyncSession, domain_id: int, user: str) -> l
         )
     )
     return list(rows.all())
+
+
+_ROUTING_PREFIX = {
+    "to-user": "",
+    "to-callqueue": "queue_",
+    "to-voicemail": "vmail_",
+    "to-single-device": "",
+}
+
+
+async def routing_numbers(session: AsyncSession, domain_id: int) -> list[RoutingNumber]:
+    """The domain's numbers written as routing destinations (`1001`, `queue_2000`,
+    `vmail_1001`, an outside number); numbers in inventory are disabled."""
+    rows = await session.scalars(select(PhoneNumber).where(PhoneNumber.domain_id == domain_id))
+    found: list[RoutingNumber] = []
+    for n in rows.all():
+        routed = n.application in _ROUTING_PREFIX and n.dest_user not in ("", "[*]")
+        target = f"{_ROUTING_PREFIX[n.application]}{n.dest_user}" if routed else n.dest_user
+        found.append(RoutingNumber(number=n.number, target=target, enabled=n.enabled and routed))
+    return found

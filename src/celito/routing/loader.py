@@ -7,10 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.answerrules import service as answerrules
 from celito.answerrules.models import AnswerRule
+from celito.devices import service as devices_service
 from celito.domains.models import Domain
 from celito.errors import NotFound
 from celito.extensions import service as extensions
-from celito.routing import hooks
+from celito.phonenumbers import service as numbers_service
 from celito.routing.hooks import DeviceSource, NumberSource
 from celito.routing.snapshot import DEFAULT_RING_SECONDS, Snapshot, UserConfig
 from celito.timeframes import service as timeframes
@@ -28,7 +29,7 @@ async def load_snapshot(
     """The domain's users (time zone, voicemail on/off, ring-no-answer timeout) with their
     answer rules and time frames, its call queues, auto attendants and conferences (from the
     extension plan), and the devices and phone numbers their resources provide (see
-    `celito.routing.hooks`). No caller: whoever asks has been checked already."""
+    the devices and phone-numbers services). No caller: whoever asks has been checked already."""
     domain = await session.get(Domain, domain_id)
     if domain is None:
         raise NotFound(f"Domain #{domain_id} does not exist")
@@ -53,15 +54,15 @@ async def load_snapshot(
                 rules=answerrules.compile_rules(by_user.get(u.id, []), frames, compiled),
             )
         )
-    device_source = devices or hooks.SOURCES.devices
-    number_source = numbers or hooks.SOURCES.numbers
+    device_source = devices or devices_service.routing_devices
+    number_source = numbers or numbers_service.routing_numbers
     return Snapshot(
         domain=domain.name,
         time_zone=domain.time_zone or "UTC",
         users=tuple(configs),
-        devices=tuple(await device_source(session, domain_id)) if device_source else (),
+        devices=tuple(await device_source(session, domain_id)),
         queues=frozenset(await extensions.of_kind(session, domain_id, "callqueue")),
         attendants=frozenset(await extensions.of_kind(session, domain_id, "autoattendant")),
         conferences=frozenset(await extensions.of_kind(session, domain_id, "conference")),
-        numbers=tuple(await number_source(session, domain_id)) if number_source else (),
+        numbers=tuple(await number_source(session, domain_id)),
     )
