@@ -122,6 +122,7 @@ async def _domains_named(session: AsyncSession, names: set[str]) -> dict[str, _D
 
 
 _ACCEPTED = KNOWN | ALIASES.keys()
+_COLUMN_NAMES = frozenset(COLUMNS)
 _DATA_DATETIMES = DATETIME_FIELDS - COLUMNS.keys()
 _DATA_INTS = INT_FIELDS - COLUMNS.keys()
 _PLAIN = frozenset({str, int, float, bool})
@@ -205,7 +206,9 @@ def _prepare(row: Mapping[str, Any], known_domains: Mapping[str, _DomainInfo]) -
         get("call-orig-request-user") or get("call-orig-to-user"), "call-orig-request-user", 64
     )
     out["cdr_id"] = _text(get("id"), "id", 64) or cdr_id_for(info.name, row, start)
-    data = {k: v for k, v in row.items() if k not in COLUMNS and v is not None and v != ""}
+    data = {k: row[k] for k in row.keys() - _COLUMN_NAMES}
+    for key in [k for k, v in data.items() if v is None or v == ""]:
+        del data[key]
     for alias in ALIASES.keys() & data.keys():
         data[ALIASES[alias]] = data.pop(alias)
     for key in _DATA_DATETIMES.intersection(data):
