@@ -20,7 +20,10 @@ ME_PATH = "/ns-api/v2/domains/{domain}/users/{user}"
 
 def open_docs(tab: Tab) -> None:
     tab.page.goto(tab.url(DOCS))
-    expect(tab.page.locator(".swagger-ui .info .title")).to_contain_text("celitoVoice API")
+    # The spec is large; on a busy machine Swagger UI takes a while to render it.
+    expect(tab.page.locator(".swagger-ui .info .title")).to_contain_text(
+        "celitoVoice API", timeout=30_000
+    )
 
 
 def auth_container(tab: Tab, scheme: str) -> Locator:
