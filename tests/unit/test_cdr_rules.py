@@ -170,8 +170,8 @@ def test_call_events_use_netsapiens_names() -> None:
     assert origid_event(leg, removed=True)["remove"] == "yes"
 
 
-def test_bulk_event_copy_text_escapes_fields() -> None:
-    from celito.cdrs.bulk_events import _copy_text
+def test_bulk_event_copy_lines_escape_fields() -> None:
+    from celito.cdrs.bulk_events import _copy_line
 
-    rows = [("2026-11-20T13:00:00+00:00", "a\tb", "c\\d\ne\r", '{"x":"\\n"}')]
-    assert _copy_text(rows) == b'2026-11-20T13:00:00+00:00\ta\\tb\tc\\\\d\\ne\\r\t{"x":"\\\\n"}\n'
+    line = _copy_line(("cdr", "a\tb", "c\\d\ne\r", '{"x":"\\n"}'))
+    assert line == '\tcdr\ta\\tb\tc\\\\d\\ne\\r\t{"x":"\\\\n"}\n'

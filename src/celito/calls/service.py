@@ -244,19 +244,13 @@ async def _announce(session: AsyncSession, c: ActiveCall, action: str, removed: 
 async def upsert_call(session: AsyncSession, leg: CallLeg) -> ActiveCall:
     """Adds or updates a live leg (the telephony plane calls this on every state change).
 
-    A leg reported first without its term call id and later with it is the same leg. The
-    leg belongs to its caller's domain if that is a domain here, else its callee's; if
-    neither is, NotFound. Emits `call`/`call_origid` events and refreshes presence.
+    A leg reported first without its term call id and later with it is the same leg; an
+    update only needs what changed (empty fields keep their value). The leg belongs to its
+    caller's domain if that is a domain here, else its callee's; if neither is, NotFound.
+    Emits `call`/`call_origid` events and refreshes presence.
     """
     if not leg.orig_callid:
         raise ValueError("a call leg needs its orig call id")
-    known = await _domains_of(session, {leg.orig_domain, leg.term_domain})
-    owner = known.get(leg.orig_domain.lower()) or known.get(leg.term_domain.lower())
-    if owner is None:
-        raise NotFound(
-            f"Neither end of call {leg.orig_callid} is in a domain here "
-            f"({leg.orig_domain or '-'}, {leg.term_domain or '-'})"
-        )
     found = await session.scalar(
         select(ActiveCall)
         .where(
@@ -266,6 +260,16 @@ async def upsert_call(session: AsyncSession, leg: CallLeg) -> ActiveCall:
         # Prefer the exact leg over the one still waiting for its term call id.
         .order_by(ActiveCall.term_callid.desc())
     )
+    # An update may leave out what the engine said before (the ends, typically).
+    orig_domain = (leg.orig_domain or (found.orig_domain if found else "")).lower()
+    term_domain = (leg.term_domain or (found.term_domain if found else "")).lower()
+    known = await _domains_of(session, {orig_domain, term_domain})
+    owner = known.get(orig_domain) or known.get(term_domain)
+    if owner is None:
+        raise NotFound(
+            f"Neither end of call {leg.orig_callid} is in a domain here "
+            f"({orig_domain or '-'}, {term_domain or '-'})"
+        )
     action = "update"
     if found is None:
         found = ActiveCall(

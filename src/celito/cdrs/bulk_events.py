@@ -39,45 +39,54 @@ _SQLITE_INSERT = (
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _values(rows: list[dict[str, Any]], at: Any) -> list[tuple[Any, ...]]:
-    return [
-        (
-            at,
-            r["model"],
-            r["action"],
-            r["reseller"],
-            r["domain"],
-            r["user"],
-            r["node"],
-            _dumps(r["payload"]),
-        )
-        for r in rows
-    ]
-
-
 # COPY's text format: backslash, tab, newline and carriage return are escaped in a field.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(rows: list[tuple[Any, ...]]) -> bytes:
-    """The rows in COPY text format, built in one go. Every field is a str; the last is JSON
-    from json.dumps, which holds no raw control characters, so only its backslashes need
-    escaping (a plain replace, much cheaper than a translate over a long string)."""
-    return "".join(
-        "\t".join(field.translate(_COPY_ESCAPES) for field in row[:-1])
-        + "\t"
-        + row[-1].replace("\\", "\\\\")
-        + "\n"
-        for row in rows
-    ).encode()
+def _copy_line(fields: tuple[str, ...]) -> str:
+    """One event as a COPY text line, without its leading `at` (known only at commit). The
+    payload (last) is JSON from json.dumps, which holds no raw control characters, so only
+    its backslashes need escaping: a replace, much cheaper than a translate of a long string.
+    """
+    head = "\t".join(f.translate(_COPY_ESCAPES) for f in fields[:-1])
+    return f"\t{head}\t{fields[-1].replace(chr(92), chr(92) * 2)}\n"
 
 
-async def _copy(connection: Any, rows: list[tuple[Any, ...]]) -> None:
+async def _copy(connection: Any, data: bytes) -> None:
     async with connection.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
-        await copy.write(_copy_text(rows))
+        await copy.write(data)
 
 
-_installed: list[bool] = []
+Encoded = str | tuple[str, ...]
+
+
+def encode(
+    session: AsyncSession,
+    model: str,
+    action: str,
+    items: Iterable[tuple[Mapping[str, Any], str, str, str]],
+) -> list[Encoded]:
+    """Events `(payload, reseller, domain, user)` made ready for the store (JSON, and for
+    PostgreSQL the COPY line): the costly part, which a caller can do while the database is
+    busy with something else, then hand to `record_encoded`."""
+    if model not in MODELS:
+        raise ValueError(f"unknown event model {model}")
+    rows = [
+        (model, action, reseller, domain, user, "", _dumps(payload))
+        for payload, reseller, domain, user in items
+    ]
+    if session.get_bind().dialect.name == "postgresql":
+        return [_copy_line(r) for r in rows]
+    return list(rows)
+
+
+def record_encoded(session: AsyncSession, events: Iterable[Encoded]) -> int:
+    """Queues encoded events (see `encode`) to be written at commit; returns how many."""
+    _install()
+    queued: list[Encoded] = session.info.setdefault(QUEUED, [])
+    before = len(queued)
+    queued.extend(events)
+    return len(queued) - before
 
 
 def record_many(
@@ -87,24 +96,10 @@ def record_many(
     items: Iterable[tuple[Mapping[str, Any], str, str, str]],
 ) -> int:
     """Queues one event per `(payload, reseller, domain, user)`; returns how many."""
-    if model not in MODELS:
-        raise ValueError(f"unknown event model {model}")
-    _install()
-    queued: list[dict[str, Any]] = session.info.setdefault(QUEUED, [])
-    before = len(queued)
-    queued.extend(
-        {
-            "model": model,
-            "action": action,
-            "reseller": reseller,
-            "domain": domain,
-            "user": user,
-            "node": "",
-            "payload": payload,
-        }
-        for payload, reseller, domain, user in items
-    )
-    return len(queued) - before
+    return record_encoded(session, encode(session, model, action, items))
+
+
+_installed: list[bool] = []
 
 
 def _install() -> None:
@@ -125,11 +120,12 @@ def _install() -> None:
             # Commit runs this listener inside SQLAlchemy's greenlet: await_ drives the async
             # driver's COPY from here, as SQLAlchemy does for its own statements.
             stamp = at.isoformat()
-            await_(_copy(connection.connection.driver_connection, _values(rows, stamp)))
+            data = "".join(stamp + line for line in rows).encode()
+            await_(_copy(connection.connection.driver_connection, data))
         else:
             # SQLite writers are serialised (BEGIN IMMEDIATE): ids follow commit order already.
             stamp = at.isoformat(" ", "microseconds")[:26]
-            connection.exec_driver_sql(_SQLITE_INSERT, _values(rows, stamp))
+            connection.exec_driver_sql(_SQLITE_INSERT, [(stamp, *r) for r in rows])
         session.info[WRITTEN] = True
 
     @sa_event.listens_for(Session, "after_commit")

@@ -11,13 +11,14 @@ A domain outside the caller's tenancy is a 404, as everywhere.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -56,6 +57,7 @@ from celito.resellers.models import Reseller
 from celito.users import service as users
 
 TABLE = Cdr.__table__
+T = TypeVar("T")
 # Column lengths, checked before the insert so one bad row cannot abort a whole batch.
 _LENGTHS = {
     c.name: c.type.length  # type: ignore[attr-defined]
@@ -253,23 +255,38 @@ _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _DUPLICATE = (IntegrityError, psycopg.errors.UniqueViolation)
 
 
-async def _copy(session: AsyncSession, statement: str, rows: list[dict[str, Any]]) -> None:
+async def _copy(
+    session: AsyncSession,
+    statement: str,
+    rows: list[dict[str, Any]],
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """COPYs the rows; `meanwhile` runs after the last row is sent and before the COPY is
+    closed, so its Python work overlaps the database's work on the rows."""
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None
     data = _DATA_POSITION
+    side: T | None = None
     async with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for r in rows:
             values = [r[c] for c in _INSERT_COLUMNS]
             values[data] = _dumps(values[data])
             await copy.write_row(values)
+        if meanwhile is not None:
+            side = meanwhile()
+    return side
 
 
-async def _store_postgres(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+async def _store_postgres(
+    session: AsyncSession, rows: list[dict[str, Any]], meanwhile: Callable[[], T]
+) -> tuple[set[str], T]:
+    side: T | None = None
     try:
         async with session.begin_nested():
-            await _copy(session, _PG_COPY, rows)
-        return {r["cdr_id"] for r in rows}
+            side = await _copy(session, _PG_COPY, rows, meanwhile)
+        assert side is not None
+        return {r["cdr_id"] for r in rows}, side
     except _DUPLICATE:
         pass
     connection = await session.connection()
@@ -277,7 +294,7 @@ async def _store_postgres(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     await _copy(session, _PG_STAGE_COPY, rows)
     inserted = set((await session.execute(_PG_MOVE)).scalars().all())
     await connection.exec_driver_sql("TRUNCATE cdrs_stage")
-    return inserted
+    return inserted, side if side is not None else meanwhile()
 
 
 def _sqlite_params(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -292,13 +309,22 @@ def _sqlite_params(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return params
 
 
-async def _store_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+async def _store_sqlite(
+    session: AsyncSession, rows: list[dict[str, Any]], meanwhile: Callable[[], T]
+) -> tuple[set[str], T]:
     connection = await session.connection()
     params = _sqlite_params(rows)
     try:
         async with session.begin_nested():
-            await connection.exec_driver_sql(_SQLITE_INSERT, params)
-        return {r["cdr_id"] for r in rows}
+            # The driver runs the insert in its own thread, mostly without the GIL: start it,
+            # do `meanwhile`'s Python work alongside, then wait for it.
+            running = asyncio.ensure_future(connection.exec_driver_sql(_SQLITE_INSERT, params))
+            await asyncio.sleep(0)
+            try:
+                side = meanwhile()
+            finally:
+                await running
+        return {r["cdr_id"] for r in rows}, side
     except _DUPLICATE:
         pass
     # A SQLite writer holds the database lock for its whole transaction (BEGIN IMMEDIATE), so
@@ -313,7 +339,7 @@ async def _store_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> se
     fresh = [p for p, r in zip(params, rows, strict=True) if r["cdr_id"] not in present]
     if fresh:
         await connection.exec_driver_sql(_SQLITE_INSERT, fresh)
-    return {r["cdr_id"] for r in rows if r["cdr_id"] not in present}
+    return {r["cdr_id"] for r in rows if r["cdr_id"] not in present}, meanwhile()
 
 
 def _event_payload(v: Mapping[str, Any]) -> dict[str, Any]:
@@ -381,21 +407,24 @@ async def ingest(session: AsyncSession, rows: Iterable[Mapping[str, Any]]) -> In
     if not prepared:
         return result
     fresh = list(prepared.values())
-    if session.get_bind().dialect.name == "postgresql":
-        inserted = await _store_postgres(session, fresh)
-    else:
-        inserted = await _store_sqlite(session, fresh)
+
+    def encode_events() -> list[bulk_events.Encoded]:
+        return bulk_events.encode(
+            session,
+            "cdr",
+            "create",
+            ((_event_payload(v), v["reseller"], v["domain"], _event_user(v)) for v in fresh),
+        )
+
+    store = _store_postgres if session.get_bind().dialect.name == "postgresql" else _store_sqlite
+    inserted, events = await store(session, fresh, encode_events)
     result.inserted = len(inserted)
     result.duplicates += len(fresh) - len(inserted)
-    bulk_events.record_many(
+    bulk_events.record_encoded(
         session,
-        "cdr",
-        "create",
-        (
-            (_event_payload(v), v["reseller"], v["domain"], _event_user(v))
-            for v in fresh
-            if v["cdr_id"] in inserted
-        ),
+        events
+        if len(inserted) == len(fresh)
+        else [e for e, v in zip(events, fresh, strict=True) if v["cdr_id"] in inserted],
     )
     return result
 
