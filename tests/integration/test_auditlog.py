@@ -134,8 +134,11 @@ def test_filters(tenant: Tenant) -> None:
     su.put(f"{V2}/domains/{tenant.domain}/users/1300", json={"site": "Annex"})
     rows = entries(su, **{"target-domain": tenant.domain, "action-type": "update"})
     assert {e["target-user"] for e in rows} == {"1001", "1300"}
-    rows = entries(su, **{"target-domain": tenant.domain, "target-user": "1300"})
-    assert [e["target-user"] for e in rows] == ["1300", "1300"]  # the update and the create
+    rows = entries(
+        su,
+        **{"target-domain": tenant.domain, "target-user": "1300", "target-object": "subscriber"},
+    )
+    assert [e["action-type"] for e in rows] == ["update", "create"]
     assert entries(su, **{"target-domain": tenant.domain, "by-ip": "192.0.2.1"}) == []
     assert entries(su, **{"target-domain": tenant.domain, "by-client": "nobody"}) == []
     created = entries(
