@@ -12,8 +12,8 @@ from celito.auth.models import (
     SystemSecret,
 )
 from celito.autoattendants.models import AutoAttendant
-from celito.calls.models import ActiveCall
 from celito.callqueues.models import CallQueue, CallQueueAgent, CallQueueSupervisor
+from celito.calls.models import ActiveCall
 from celito.cdrs.models import Cdr
 from celito.conferences.models import Conference
 from celito.contacts.models import Contact
