@@ -419,10 +419,11 @@ class _ReceiverState:
             EVENT_ID.findall(body)  # the same work as a real POST, not recorded
             return OK
         if path.startswith("/stats"):
-            after = int(path.partition("after=")[2] or 0)
+            query = dict(part.split("=", 1) for part in path.partition("?")[2].split("&") if part)
+            after, upto = int(query.get("after", 0)), int(query.get("upto", 0))
             events = (
-                sum(1 for _, _, ids in self.posts for i in ids if i > after)
-                if after
+                sum(1 for _, _, ids in self.posts for i in ids if after < i <= upto)
+                if upto
                 else self.events
             )
             data = json.dumps({"posts": len(self.posts), "events": events}).encode()
@@ -489,9 +490,10 @@ class Receiver:
     def url(self, path: str) -> str:
         return f"http://{h.HOST}:{self.port}{path}"
 
-    def stats(self, after: int = 0) -> dict[str, int]:
-        """Counts so far; with `after`, only deliveries of events with a greater id."""
-        body: dict[str, int] = httpx.get(self.url(f"/stats?after={after}"), timeout=10).json()
+    def stats(self, after: int = 0, upto: int = 0) -> dict[str, int]:
+        """Counts so far; with `upto`, only deliveries of ids in (after, upto]."""
+        url = self.url(f"/stats?after={after}&upto={upto}")
+        body: dict[str, int] = httpx.get(url, timeout=10).json()
         return body
 
     def reset(self) -> None:
@@ -507,14 +509,19 @@ class Receiver:
         return posts
 
     def drain(
-        self, expected: int, limit: float = 60.0, quiet: float = 10.0, after: int = 0
+        self,
+        expected: int,
+        limit: float = 60.0,
+        quiet: float = 10.0,
+        ids: Sequence[int] = (),
     ) -> float:
-        """Waits until `expected` deliveries (of ids above `after`) arrived, or none for
-        `quiet` s, or `limit` s; returns the seconds waited."""
+        """Waits until `expected` deliveries (of ids within those of `ids`, if given) arrived,
+        or none for `quiet` s, or `limit` s; returns the seconds waited."""
+        after, upto = (min(ids) - 1, max(ids)) if ids else (0, 0)
         start = last_change = time.monotonic()
         seen = -1
         while time.monotonic() - start < limit:
-            got = self.stats(after)["events"]
+            got = self.stats(after, upto)["events"]
             if got >= expected:
                 break
             if got != seen:
@@ -1056,9 +1063,7 @@ def run_postgres(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             main = produce(
                 store, workdir, rate=args.rate, seconds=args.seconds, pids=pids, template=template
             )
-        drain_s = rx.drain(
-            len(main.records) * args.subs, after=min(i for i, _, _ in main.records) - 1
-        )
+        drain_s = rx.drain(len(main.records) * args.subs, ids=[r[0] for r in main.records])
         posts = rx.dump(workdir)
         commits = {event_id: before for event_id, before, _ in main.records}
         ends = {event_id: after for event_id, _, after in main.records}
@@ -1147,8 +1152,9 @@ def run_sqlite(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             with profiled(server.proc.pid, seconds, profile):
                 put = load(label, seconds, rate, wait=False)
             cpu = meter.shares()
+            time.sleep(1.0)  # PUTs still in flight when wrk stopped may yet commit
             commits = sqlite_commit_times(db_file, first)
-            drain_s = rx.drain(len(commits) * args.subs, after=first)
+            drain_s = rx.drain(len(commits) * args.subs, ids=list(commits))
             posts = rx.dump(workdir)
             result = score(
                 label,
