@@ -24,6 +24,7 @@ from celito.domains.models import Domain
 from celito.events.models import Event, Node
 from celito.extensions.models import Extension
 from celito.phonenumbers.models import PhoneNumber
+from celito.phones.models import HookCall, Phone, PhoneHook, PhoneLine, ProvisioningProfile
 from celito.presence.models import UserPresence
 from celito.resellers.models import Reseller
 from celito.sites.models import Department, Site
@@ -54,11 +55,16 @@ __all__ = [
     "Domain",
     "Event",
     "Extension",
+    "HookCall",
     "LoginFailure",
     "Node",
     "OAuthClient",
     "OAuthToken",
+    "Phone",
+    "PhoneHook",
+    "PhoneLine",
     "PhoneNumber",
+    "ProvisioningProfile",
     "Reseller",
     "RevokedJwt",
     "Site",
