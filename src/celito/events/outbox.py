@@ -25,6 +25,7 @@ MODELS = (
     "agent",
     "auditlog",
     "message",
+    "phone",
 )
 
 

@@ -17,6 +17,7 @@ Model = Literal[
     "agent",
     "auditlog",
     "message",
+    "phone",
 ]
 
 
