@@ -10,16 +10,16 @@ from urllib.parse import urlsplit
 from celito.errors import Unprocessable
 
 
-def check_url_shape(url: str) -> tuple[str, int]:
+def check_url_shape(url: str, *, field: str = "post-url") -> tuple[str, int]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise Unprocessable("post-url must be an http:// or https:// URL")
+        raise Unprocessable(f"{field} must be an http:// or https:// URL")
     if not parts.hostname:
-        raise Unprocessable("post-url has no host")
+        raise Unprocessable(f"{field} has no host")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise Unprocessable("post-url has an invalid port") from None
+        raise Unprocessable(f"{field} has an invalid port") from None
     return parts.hostname, port
 
 
@@ -37,22 +37,22 @@ def _refused(address: str) -> bool:
     )
 
 
-async def check_target(url: str, *, allow_private: bool) -> None:
+async def check_target(url: str, *, allow_private: bool, field: str = "post-url") -> None:
     """Refuses URLs that resolve to loopback, private, link-local or reserved addresses.
 
     Checked when a subscription is created and again before every delivery, so a DNS answer
     that changes later cannot point deliveries into the platform's own network.
     """
-    host, port = check_url_shape(url)
+    host, port = check_url_shape(url, field=field)
     if allow_private:
         return
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
-        raise Unprocessable(f"post-url host {host} does not resolve") from None
+        raise Unprocessable(f"{field} host {host} does not resolve") from None
     for info in infos:
         if _refused(str(info[4][0])):
             raise Unprocessable(
-                f"post-url {host} resolves to a private or loopback address; deliveries there "
+                f"{field} {host} resolves to a private or loopback address; deliveries there "
                 "are refused (operators can allow them with CELITO_WEBHOOK_ALLOW_PRIVATE=true)"
             )
