@@ -47,6 +47,7 @@ from celito.errors import CelitoError
 from celito.events.node import EventServices
 from celito.events.stream_routes import router as stream_router
 from celito.phonenumbers.routes import router as phonenumbers_router
+from celito.phones.routes import router as phones_router
 from celito.presence.routes import router as presence_router
 from celito.resellers.routes import router as resellers_router
 from celito.runtime import Runtime
@@ -56,6 +57,9 @@ from celito.system.routes import router as system_router
 from celito.timeframes.routes import router as timeframes_router
 from celito.users.routes import router as users_router
 from celito.voicemail.routes import router as voicemail_router
+from celito.yealink.cfg_routes import router as cfg_router
+from celito.yealink.node import PhoneServices
+from celito.yealink.receiver import router as yealink_hooks_router
 
 log = logging.getLogger("celito")
 
@@ -76,6 +80,7 @@ V2_ROUTERS = (
     subscriptions_router,
     stream_router,
     devices_router,
+    phones_router,
     phonenumbers_router,
     dialplans_router,
     audio_router,
@@ -287,12 +292,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         events = EventServices(runtime)
         app.state.stream_hub = events.hub
         await events.start()
+        phone_services = PhoneServices(runtime, events.wakeup)
+        app.state.phone_services = phone_services
+        await phone_services.start()
         # Everything built at start-up lives as long as the process: keep it out of the
         # collector's full passes, which otherwise stall requests for ~150 ms (bench/).
         gc.freeze()
         try:
             yield
         finally:
+            await phone_services.stop()
             await events.stop()
             await runtime.db.dispose()
 
@@ -312,6 +321,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # One level of inclusion: FastAPI resolves nested routers on every request.
     app.include_router(token_router, prefix="/ns-api")
     app.include_router(tos_router, prefix="/ns-api")
+    app.include_router(yealink_hooks_router)
+    app.include_router(cfg_router)
     for router in V2_ROUTERS:
         app.include_router(router, prefix="/ns-api/v2")
     mount_docs(app)

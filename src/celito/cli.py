@@ -116,6 +116,7 @@ def serve(
     import uvicorn
 
     from celito import seed
+    from celito.yealink.lenient import LenientHttpToolsProtocol
 
     settings = _settings(data_dir)
     console.print(f"database: {_safe_url(settings)}")
@@ -147,6 +148,8 @@ def serve(
         log_level="info",
         access_log=False,
         proxy_headers=False,
+        # Phones write raw spaces into action URLs; see yealink.lenient.
+        http=LenientHttpToolsProtocol,
     )
 
 

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     event_retention_days: int = 7
     stream_heartbeat_seconds: float = 15.0
     api_version: str = "45.0.0"
+    # Phones: where their SIP accounts send requests (host[:port]; empty = the SIP domain
+    # itself), and the addresses Action URI requests come from (empty = the public URL's IP).
+    sip_proxy: str = ""
+    phone_control_ips: list[str] = Field(default_factory=list)
+    phone_action_timeout_seconds: float = 5.0
 
     @cached_property
     def resolved_data_dir(self) -> Path:

@@ -48,5 +48,17 @@ class TooManyRequests(CelitoError):
         self.retry_after = retry_after
 
 
+class BadGateway(CelitoError):
+    """Something the platform called on the caller's behalf (a phone) refused or failed."""
+
+    status = 502
+
+
 class ServiceUnavailable(CelitoError):
     status = 503
+
+
+class GatewayTimeout(CelitoError):
+    """Something the platform called on the caller's behalf (a phone) did not answer."""
+
+    status = 504

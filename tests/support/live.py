@@ -21,6 +21,7 @@ from celito.config import Settings
 from celito.migrate import upgrade
 from celito.runtime import Runtime
 from celito.seed import create_client, create_superuser
+from celito.yealink.lenient import LenientHttpToolsProtocol
 
 SUPER_PASSWORD = "Operator-" + secrets.token_urlsafe(12)
 FAST_ARGON2: dict[str, Any] = {
@@ -91,6 +92,7 @@ class LiveServer:
             host="127.0.0.1",
             port=self.port,
             proxy_headers=False,
+            http=LenientHttpToolsProtocol,
             log_level="warning",
             access_log=False,
             lifespan="on",

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.auditlog import service as audit
+from celito.auth import throttle
 from celito.auth.caller import Caller
 from celito.auth.crypto import random_token, same, sha256_hex
-from celito.auth.models import LoginFailure, OAuthClient, OAuthToken
+from celito.auth.models import OAuthClient, OAuthToken
 from celito.auth.scopes import Scope
 from celito.db import utcnow
 from celito.domains.models import Domain
@@ -185,28 +186,15 @@ def login_key(username: str, user: User | None) -> str:
 
 
 async def _throttle(session: AsyncSession, runtime: Runtime, key: str, ip: str) -> None:
-    s = runtime.settings
-    since = utcnow() - timedelta(seconds=s.login_failure_window_seconds)
-    for column, value, limit in (
-        (LoginFailure.username, key, s.login_max_failures_per_username),
-        (LoginFailure.ip, ip, s.login_max_failures_per_ip),
-    ):
-        count, oldest = (
-            await session.execute(
-                select(func.count(), func.min(LoginFailure.at)).where(
-                    column == value, LoginFailure.at >= since
-                )
-            )
-        ).one()
-        if count >= limit and oldest is not None:
-            retry = int((oldest - since).total_seconds()) + 1
-            log.warning("login throttled: username=%r ip=%r failures=%s", key, ip, count)
-            raise OAuthError(
-                "temporarily_unavailable",
-                "Too many failed logins; try again later",
-                status=429,
-                headers={"Retry-After": str(max(1, retry))},
-            )
+    retry = await throttle.retry_after(session, runtime.settings, key, ip)
+    if retry is not None:
+        log.warning("login throttled: username=%r ip=%r", key, ip)
+        raise OAuthError(
+            "temporarily_unavailable",
+            "Too many failed logins; try again later",
+            status=429,
+            headers={"Retry-After": str(retry)},
+        )
 
 
 async def authenticate_password(
@@ -226,12 +214,10 @@ async def authenticate_password(
     ok = await runtime.hasher.verify(password, hashed)
     user = await session.get(User, user_id) if ok and user_id is not None else None
     if user is None:
-        session.add(LoginFailure(username=key, ip=ip))
-        cutoff = utcnow() - timedelta(seconds=runtime.settings.login_failure_window_seconds)
-        await session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
+        await throttle.record_failure(session, runtime.settings, key, ip)
         log.warning("login failed: username=%r ip=%r", key, ip)
         raise OAuthError("invalid_grant", "Invalid username or password")
-    await session.execute(delete(LoginFailure).where(LoginFailure.username == key))
+    await throttle.forget(session, key)
     return user
 
 

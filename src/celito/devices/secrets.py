@@ -68,15 +68,16 @@ def problem_with(password: str, *, names: tuple[str, ...]) -> str | None:
     return None
 
 
-async def load_key(session: AsyncSession) -> bytes:
-    existing = await session.get(SystemSecret, KEY_NAME)
+async def load_key(session: AsyncSession, name: str = KEY_NAME) -> bytes:
+    """A 256-bit key every node shares, created on first use (`name` keeps purposes apart)."""
+    existing = await session.get(SystemSecret, name)
     if existing is None:
         try:
             async with session.begin_nested():
-                session.add(SystemSecret(name=KEY_NAME, value=secrets.token_hex(32)))
+                session.add(SystemSecret(name=name, value=secrets.token_hex(32)))
         except IntegrityError:
             pass  # another node created it first
-        existing = await session.get(SystemSecret, KEY_NAME)
+        existing = await session.get(SystemSecret, name)
     assert existing is not None
     return bytes.fromhex(existing.value)
 

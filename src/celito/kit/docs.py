@@ -84,4 +84,6 @@ _ERROR_TEXT = {
     422: "Malformed body: unknown field, wrong type or missing field",
     429: "Too many requests; retry after the Retry-After header",
     503: "A required service is not configured",
+    502: "Something the platform called for you (a phone) refused or failed",
+    504: "Something the platform called for you (a phone) did not answer in time",
 }

@@ -52,6 +52,7 @@ class Phone(Base):
     model: Mapped[str] = mapped_column(String(32))
     generation: Mapped[str] = mapped_column(String(8), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
     buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     web_password: Mapped[str] = mapped_column(String(255))  # sealed

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=32), nullable=False),
         sa.Column("generation", sa.String(length=8), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("overrides", sa.JSON(), nullable=False),
         sa.Column("buttons", sa.JSON(), nullable=True),
         sa.Column("web_password", sa.String(length=255), nullable=False),

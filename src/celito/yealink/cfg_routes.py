@@ -1,0 +1,141 @@
+"""`/cfg/`: where phones download their files (the NetSapiens NDP convention).
+
+`<mac>.boot` (V8x), `y0000000000XX.cfg` (common, per model code), `<mac>.cfg` (the phone's
+own). Every file needs HTTP Digest (or Basic) with the domain's provisioning credentials or the
+phone's own; the answer to a wrong password, an unknown MAC or another domain's MAC never says
+which it was (401 for credentials, 404 for everything else, nothing else in the body). Failed
+attempts are counted per username and per address like logins (429 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from celito.auth import throttle
+from celito.devices.schemas import normalize_mac
+from celito.phones import provisioning
+from celito.phones import service as phones
+from celito.phones.models import Phone
+from celito.phones.tokens import cached_key
+from celito.web import client_ip, runtime_of
+from celito.yealink import catalog, digest, render
+
+log = logging.getLogger("celito.provisioning")
+router = APIRouter(tags=["Phone provisioning"])
+NONCE_KEY = "provisioning_digest_nonce"
+_FILE = re.compile(r"^(?:(?P<mac>[0-9a-fA-F]{12})\.(?P<ext>cfg|boot)|y0{9}(?P<code>\d{3})\.cfg)$")
+_UA = re.compile(
+    r"Yealink\s+(?:SIP[- ])?(?P<model>\S+)\s+(?P<fw>[\d.]+)(?:\s+(?P<mac>[0-9a-fA-F:]{12,17}))?"
+)
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not Found\n", status_code=404)
+
+
+@router.get(
+    "/cfg/{filename}",
+    summary="Download a phone's provisioning file",
+    description=(
+        "What a Yealink phone fetches at boot and on re-provisioning: `<mac>.boot`, "
+        "`y0000000000XX.cfg` (the model's common file) and `<mac>.cfg` (its accounts, keys, "
+        "time zone, Action URI allow-list, re-provisioning interval and one action URL per "
+        "event). HTTP Digest with the domain's provisioning credentials "
+        "(`GET /ns-api/v2/domains/{domain}/provisioning`) or the phone's own "
+        "(`device-provisioning-username`/`-password`). Point phones at "
+        "`<this server>/cfg/` (DHCP option 66, RPS or `static.auto_provision.server.url`)."
+    ),
+    response_class=PlainTextResponse,
+)
+async def cfg_file(filename: str, request: Request) -> Response:
+    runtime = runtime_of(request)
+    found = _FILE.match(filename)
+    ip = client_ip(request)
+    async with runtime.db.reader() as session:
+        nonce_key = await cached_key(session, NONCE_KEY)
+        offered = digest.parse(request.headers.get("authorization"))
+        if offered is None:
+            return _challenge(nonce_key)
+        key = f"cfg:{offered.username}"
+        retry = await throttle.retry_after(session, runtime.settings, key, ip)
+        if retry is not None:
+            log.warning("provisioning throttled: username=%r ip=%s", offered.username, ip)
+            return PlainTextResponse(
+                "Too many failed attempts\n", status_code=429, headers={"Retry-After": str(retry)}
+            )
+        doors = await provisioning.door_for(session, offered.username)
+        outcome, door = "bad", None
+        for candidate in doors:
+            outcome = offered.check(candidate.password, request.method, nonce_key)
+            if outcome != "bad":
+                door = candidate
+                break
+        if outcome == "stale":
+            return _challenge(nonce_key, stale=True)
+        if door is None or not offered.uri_matches(request.url.path):
+            await _fail(request, key, ip, filename)
+            return _challenge(nonce_key)
+        if found is None:
+            return _not_found()
+        if found.group("code"):
+            models = catalog.by_code(found.group("code"))
+            if not models:
+                return _not_found()
+            return _text(render.common_file(models[0]))
+        mac = normalize_mac(found.group("mac"))
+        agent = request.headers.get("user-agent", "")
+        ua = _UA.search(agent)
+        if ua and ua.group("mac") and normalize_mac_or_empty(ua.group("mac")) != mac:
+            log.warning("provisioning: %s asked for %s with a User-Agent of another MAC", ip, mac)
+            return _not_found()
+        phone = await session.scalar(
+            phones._loaded().where(Phone.mac == mac, Phone.domain_id == door.domain_id)
+        )
+        if phone is None or (door.phone_mac is not None and door.phone_mac != mac):
+            log.info("provisioning: %s asked for unknown or foreign phone %s", ip, mac)
+            return _not_found()
+        firmware = ua.group("fw") if ua else ""
+        if firmware and firmware != phone.firmware:
+            phone.firmware = firmware  # decides the generation of what is rendered now
+        if found.group("ext") == "boot":
+            if phones.generation_of(phone) != "v8x":
+                return _not_found()
+            return _text(render.boot_file(mac, phones.model_of(phone)))
+        url = provisioning.base_url(runtime.settings, str(request.base_url))
+        text = await provisioning.phone_file(session, runtime.settings, phone, url)
+        await session.rollback()  # nothing read here is written back through this session
+    request.app.state.phone_services.downloads.record(
+        mac, render.md5(text), agent[:255], firmware, ip
+    )
+    return _text(text)
+
+
+def normalize_mac_or_empty(raw: str) -> str:
+    try:
+        return normalize_mac(raw)
+    except ValueError:
+        return ""
+
+
+def _text(body: str) -> Response:
+    return PlainTextResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _challenge(nonce_key: bytes, *, stale: bool = False) -> Response:
+    return PlainTextResponse(
+        "Unauthorized\n",
+        status_code=401,
+        headers={"WWW-Authenticate": digest.challenge(nonce_key, stale=stale)},
+    )
+
+
+async def _fail(request: Request, key: str, ip: str, filename: str) -> None:
+    runtime = runtime_of(request)
+    log.warning("provisioning: bad credentials for %r from %s (%s)", key[4:], ip, filename)
+    async with runtime.db.writer() as session:
+        await throttle.record_failure(session, runtime.settings, key, ip)
+        await session.commit()
