@@ -106,6 +106,30 @@ class PhoneOut(ApiOut):
     device_provisioning_ndp_hostname: str = ""
     device_sip_registration_state: str
     device_sip_registration_user_agent: str
+    device_provisioning_sip_uri_1: str | None = None
+    device_provisioning_line_1_enabled: str | None = None
+    device_provisioning_sip_uri_1_shared_line_enabled: str | None = None
+    device_provisioning_sip_uri_2: str | None = None
+    device_provisioning_line_2_enabled: str | None = None
+    device_provisioning_sip_uri_2_shared_line_enabled: str | None = None
+    device_provisioning_sip_uri_3: str | None = None
+    device_provisioning_line_3_enabled: str | None = None
+    device_provisioning_sip_uri_3_shared_line_enabled: str | None = None
+    device_provisioning_sip_uri_4: str | None = None
+    device_provisioning_line_4_enabled: str | None = None
+    device_provisioning_sip_uri_4_shared_line_enabled: str | None = None
+    device_provisioning_sip_uri_5: str | None = None
+    device_provisioning_line_5_enabled: str | None = None
+    device_provisioning_sip_uri_5_shared_line_enabled: str | None = None
+    device_provisioning_sip_uri_6: str | None = None
+    device_provisioning_line_6_enabled: str | None = None
+    device_provisioning_sip_uri_6_shared_line_enabled: str | None = None
+    device_provisioning_sip_uri_7: str | None = None
+    device_provisioning_line_7_enabled: str | None = None
+    device_provisioning_sip_uri_7_shared_line_enabled: str | None = None
+    device_provisioning_sip_uri_8: str | None = None
+    device_provisioning_line_8_enabled: str | None = None
+    device_provisioning_sip_uri_8_shared_line_enabled: str | None = None
     phone_lines: list[dict[str, Any]]
     phone_last_seen_datetime: ApiDatetime = None
     phone_ip_address: str
