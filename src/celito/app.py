@@ -46,6 +46,7 @@ from celito.domains.routes import router as domains_router
 from celito.errors import CelitoError
 from celito.events.node import EventServices
 from celito.events.stream_routes import router as stream_router
+from celito.fastreads import install as install_fast_reads
 from celito.phonenumbers.routes import router as phonenumbers_router
 from celito.phones.routes import router as phones_router
 from celito.presence.routes import router as presence_router
@@ -356,6 +357,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             rendered[base] = Response(json.dumps(schema), media_type="application/json")
         return rendered[base]
 
+    install_fast_reads(app, runtime)  # added before GuardBodies, so the guard runs first
     app.add_middleware(
         GuardBodies, max_bytes=settings.max_body_bytes, limits=audio_body_limits(settings)
     )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from celito.auth.caller import Caller
 from celito.auth.crypto import PasswordHasher
 from celito.config import Settings
 from celito.db import Database
 from celito.telephony.adapter import TelephonyAdapter
+
+if TYPE_CHECKING:
+    from celito.events.models import Event
 
 
 class CallerCache:
@@ -60,6 +65,10 @@ class Runtime:
     jwt_secret: bytes = field(default=b"", repr=False)
     # The telephony engine behind click-to-call and call control; None until one is set up.
     telephony: TelephonyAdapter | None = None
+    # Called with every outbox event as this node's stream reader reads it (each node reads
+    # them all, its own included): how a node learns that another one changed something it
+    # keeps in memory. An observer must be quick and must not raise.
+    event_observers: list[Callable[[Event], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

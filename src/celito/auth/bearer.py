@@ -105,16 +105,20 @@ async def _touch(session: AsyncSession, runtime: Runtime, row: ApiKey) -> None:
         await writer.commit()
 
 
-def _check_network(
-    networks: tuple[IPv4Network | IPv6Network, ...], key_id: str | None, ip: str
-) -> None:
+def _admits(networks: tuple[IPv4Network | IPv6Network, ...], ip: str) -> bool:
     if not networks:
-        return
+        return True
     try:
         address = ip_address(ip)
     except ValueError:
-        address = None
-    if address is None or not any(address in net for net in networks):
+        return False
+    return any(address in net for net in networks)
+
+
+def _check_network(
+    networks: tuple[IPv4Network | IPv6Network, ...], key_id: str | None, ip: str
+) -> None:
+    if not _admits(networks, ip):
         log.warning("API key %s used from refused address %s", key_id, ip)
         raise Forbidden(f"This API key may not be used from {ip}")
 
@@ -161,6 +165,20 @@ async def _from_api_key(session: AsyncSession, runtime: Runtime, token: str, ip:
         allowed_models=None if row.allowed_models is None else frozenset(row.allowed_models),
         allowed_networks=networks,
     )
+
+
+def cached(runtime: Runtime, token: str, ip: str) -> Caller | None:
+    """The caller of a bearer this node resolved moments ago, if `resolve` would accept it
+    as it is: unexpired and allowed from `ip`. None means "ask `resolve`" (which then gives
+    the reason); nothing is logged or raised here, so a fast path may try it first."""
+    caller = runtime.callers.get(sha256_hex(token))
+    if caller is None:
+        return None
+    if caller.expires_at is not None and caller.expires_at <= utcnow():
+        return None
+    if not _admits(caller.allowed_networks, ip):
+        return None
+    return caller
 
 
 async def resolve(session: AsyncSession, runtime: Runtime, token: str, ip: str) -> Caller:

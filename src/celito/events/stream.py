@@ -202,6 +202,8 @@ class StreamHub:
                     )
                 ).all()
             for event in rows:
+                for observe in self.runtime.event_observers:
+                    observe(event)
                 self._fan_out(event)
                 self.position = event.id
             if len(rows) < READ_CHUNK:
