@@ -10,7 +10,6 @@ what it last downloaded (`resync_pending`).
 from __future__ import annotations
 
 import logging
-import secrets as pysecrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,7 +278,3 @@ async def resync_pending(session: AsyncSession, settings: Settings, phone: Phone
     if not phone.served_md5:
         return False
     return render.md5(await phone_file(session, settings, phone, url)) != phone.served_md5
-
-
-def new_password() -> str:
-    return pysecrets.token_urlsafe(15)

@@ -21,6 +21,7 @@ from celito.auth.policy import deny, domain_clause
 from celito.auth.scopes import DOMAIN_MANAGERS, Scope
 from celito.devices import secrets
 from celito.devices.models import Device
+from celito.devices.schemas import normalize_mac
 from celito.domains import service as domains
 from celito.domains.models import Domain
 from celito.errors import Conflict, NotFound, Unprocessable
@@ -204,8 +205,6 @@ def _loaded() -> Select[Phone]:
 
 async def _find(session: AsyncSession, domain: Domain, mac: str) -> Phone:
     try:
-        from celito.devices.schemas import normalize_mac
-
         mac = normalize_mac(mac)
     except ValueError:
         raise NotFound(f"Phone {mac} does not exist in domain {domain.name}") from None
@@ -393,8 +392,6 @@ async def get(session: AsyncSession, caller: Caller, domain_name: str, mac: str)
 async def find_anywhere(session: AsyncSession, caller: Caller, mac: str) -> Phone:
     """`/phones/{mac}`: the phone in whichever domain of the caller's reach holds it."""
     _require_reader(caller)
-    from celito.devices.schemas import normalize_mac
-
     try:
         mac = normalize_mac(mac)
     except ValueError:
