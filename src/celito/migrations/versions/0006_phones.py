@@ -13,7 +13,7 @@ from alembic import op
 import celito.db
 
 revision: str = "0006_phones"
-down_revision: str | None = (
+down_revision: str | Sequence[str] | None = (
     "0005_audio",
     "0005_cdrs",
     "0005_numbers",
