@@ -10,6 +10,8 @@ from pathlib import Path
 
 import uvicorn
 
+from celito.yealink.lenient import LenientHttpToolsProtocol
+
 
 def main() -> None:
     port, workers = int(sys.argv[1]), int(sys.argv[2])
@@ -22,6 +24,7 @@ def main() -> None:
         log_level="info",
         access_log=False,
         proxy_headers=False,
+        http=LenientHttpToolsProtocol,
         app_dir=str(Path(__file__).resolve().parent),
     )
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from types import SimpleNamespace
+from typing import Any
 
 from celito.auth.caller import Caller
+from celito.auth.crypto import sha256_hex
 from celito.auth.scopes import Scope
 from celito.events.models import Event
-from celito.fastreads import MAX_VARIANTS, OwnViews, _bearer
+from celito.fastreads import MAX_VARIANTS, PATH, FastReads, OwnViews, _bearer
+from celito.runtime import CallerCache
 
 ADA = Caller(scope=Scope.BASIC_USER, user_id=7, user="1001", domain="acme", domain_id=1)
 BOB = Caller(scope=Scope.BASIC_USER, user_id=8, user="1002", domain="acme", domain_id=1)
@@ -132,3 +137,44 @@ def test_the_bearer_is_read_as_httpbearer_reads_it() -> None:
     assert _bearer([(b"authorization", b"Bearer  abc")]) == " abc"  # as FastAPI passes it on
     assert _bearer([(b"host", b"x")]) is None
     assert _bearer([(b"authorization", b"Bearer a"), (b"authorization", b"Bearer b")]) == "a"
+
+
+def test_concurrent_misses_of_one_bearer_wait_for_a_single_fill() -> None:
+    """When a bearer's caches lapse, one request takes FastAPI's path and the others wait for
+    it, instead of all of them at once (the stampede that set the p99)."""
+    runtime = SimpleNamespace(callers=CallerCache(ttl=60))
+    views = OwnViews(ttl=60)
+    calls: list[str] = []
+
+    async def fastapi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        await asyncio.sleep(0.01)
+        runtime.callers.put(sha256_hex("tok"), ADA)
+        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        await send({"type": "http.response.body", "body": b"ada"})
+
+    layer = FastReads(fastapi, runtime, views)  # type: ignore[arg-type]
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": PATH,
+        "query_string": b"",
+        "headers": [(b"authorization", b"Bearer tok")],
+        "client": ("127.0.0.1", 1),
+    }
+
+    async def one() -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await layer(dict(scope), None, send)  # type: ignore[arg-type]
+        return sent
+
+    async def many() -> list[list[dict[str, Any]]]:
+        return await asyncio.gather(*(one() for _ in range(10)))
+
+    answers = asyncio.run(many())
+    assert calls == [PATH]
+    assert all(a[0]["status"] == 200 and a[1]["body"] == b"ada" for a in answers)
