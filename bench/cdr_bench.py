@@ -244,7 +244,7 @@ def _baseline_rows(count: int) -> list[tuple[Any, ...]]:
     columns = cdrs._INSERT_COLUMNS
     out = []
     for row in cdr_rows(10**8, count, domain_names(), seed=7):
-        values = cdrs._prepare(row, info)
+        values = cdrs._prepare(row, info)._asdict()
         values["cdr_id"] = "x" + values["cdr_id"]
         values["data"] = json.dumps(values["data"])
         out.append(tuple(values[c] for c in columns))

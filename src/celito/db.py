@@ -66,6 +66,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # 64 MiB of page cache (default 2 MiB; taken only as pages are used): bulk writes into
+        # big tables (CDRs) touch index pages all over, and re-reading them costs a third of
+        # SQLite's CPU per row.
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -316,3 +316,22 @@ def test_ingestion_is_idempotent_reports_refusals_and_emits_events(
     assert announced[1].user == "1000"  # the local callee when the caller is outside
     with tenant.as_role("Office Manager") as om:
         assert om.get(f"{V2}/domains/{d}/cdrs/count", params=window()).json()["total"] == 4
+
+
+def test_a_cdr_sent_again_deep_in_a_big_batch_is_the_only_one_skipped(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """The fast path streams the batch into the database while preparing it; a CDR stored
+    before, met after thousands of rows went out, sends the whole batch the careful way."""
+    d = tenant.domain
+
+    def cdr(minute: int, cdr_id: str) -> dict[str, Any]:
+        return _cdr(d, minute, 10, **{"id": cdr_id, "call-orig-user": "1001"})
+
+    assert ingest(server, [cdr(0, "sent-before")]).inserted == 1
+    batch = [cdr(minute, f"big-{minute}") for minute in range(1, 3001)]
+    batch.insert(2500, cdr(0, "sent-before"))
+    result = ingest(server, batch)
+    assert (result.received, result.inserted, result.duplicates) == (3001, 3000, 1)
+    announced = [e.payload["id"] for e in events(server, d, "cdr")]
+    assert announced == ["sent-before"] + [f"big-{minute}" for minute in range(1, 3001)]

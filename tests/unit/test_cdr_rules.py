@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from celito.calls.service import call_event, origid_event, state_of
 from celito.cdrs import service
 from celito.cdrs.fields import (
     CDR_FIELDS,
+    EVENT_FIELDS,
     billed_minutes,
     cdr_id_for,
     derive_direction,
@@ -91,7 +93,7 @@ def test_prepare_fills_defaults_and_refuses_bad_rows() -> None:
         "call-term-pre-routing-uri": "sip:x@y",
         "call-leg-ordinal-index": "2",
     }
-    out = service._prepare(row, ACME)
+    out = service._prepare(row, ACME)._asdict()
     assert out["domain_id"] == 7 and out["domain"] == "acme" and out["reseller"] == "northwind"
     assert out["total_seconds"] == 65 and out["talking_seconds"] == 60 and out["direction"] == 0
     assert out["orig_user"] == "1001" and out["orig_domain"] == "acme"
@@ -124,7 +126,7 @@ def test_render_gives_every_field_in_spec_order_and_user_view() -> None:
             "call-orig-from-name": "Grace",
         },
         ACME,
-    )
+    )._asdict()
     shown = service.render(out, None, None)
     assert list(shown) == list(CDR_FIELDS)
     assert shown["call-direction"] == 2 and shown["call-start-datetime"] == "2026-11-20T13:00:00Z"
@@ -171,7 +173,61 @@ def test_call_events_use_netsapiens_names() -> None:
 
 
 def test_bulk_event_copy_lines_escape_fields() -> None:
-    from celito.cdrs.bulk_events import _copy_line
+    from celito.cdrs.bulk_events import Encoder
 
-    line = _copy_line(("cdr", "a\tb", "c\\d\ne\r", '{"x":"\\n"}'))
-    assert line == '\tcdr\ta\\tb\tc\\\\d\\ne\\r\t{"x":"\\\\n"}\n'
+    pg = Encoder("cdr", "create", postgres=True)
+    line = pg('{"x":"\\n"}', "a\tb", "c\\d\ne\r", "10\t01")
+    assert line == '\tcdr\tcreate\ta\\tb\tc\\\\d\\ne\\r\t10\\t01\t\t{"x":"\\\\n"}\n'
+    sqlite = Encoder("cdr", "create", postgres=False)
+    assert sqlite("{}", "r", "d", "u") == ("cdr", "create", "r", "d", "u", "", "{}")
+    with pytest.raises(ValueError, match="unknown event model"):
+        Encoder("nonsense", "create", postgres=True)
+
+
+def test_values_cover_the_table() -> None:
+    from celito.cdrs.models import Cdr
+
+    assert set(service._Values._fields) == {c.name for c in Cdr.__table__.columns} - {"id"}
+
+
+def test_event_json_is_the_payload_dict_as_json() -> None:
+    """The event text is written by hand for speed: it must be exactly what json.dumps gives
+    for the payload, whatever the values hold."""
+    rows = [
+        {"domain": "acme", "call-start-datetime": START, "call-term-user": "1002"},
+        {
+            "domain": "acme",
+            "id": 'q"uote\\back',
+            "call-start-datetime": "2026-11-20T13:00:00.250-05:00",
+            "call-answer-datetime": START + timedelta(seconds=3, microseconds=7),
+            "call-disconnect-datetime": START + timedelta(seconds=90),
+            "call-orig-user": "Zoë",
+            "call-orig-domain": "other",
+            "call-orig-call-id": "tab\there\nnewline",
+            "call-orig-caller-id": 12125550101,
+            "call-orig-request-user": "☎ 911",
+            "call-term-user": "1001",
+            "call-term-call-id": "\u2028",
+            "call-direction": "1",
+        },
+    ]
+    for row in rows:
+        v = service._prepare(row, ACME)
+        start = v.start_time.isoformat(" ", "microseconds")
+        answer = v.answer_time and v.answer_time.isoformat(" ", "microseconds")
+        end = v.end_time and v.end_time.isoformat(" ", "microseconds")
+        shown = service.render(v._asdict(), None, None)
+        expected = {name: shown[name] for name in EVENT_FIELDS}
+        assert service._event_json(v, start, answer, end) == json.dumps(
+            expected, separators=(",", ":")
+        )
+
+
+def test_data_fields_zero_datetimes_and_numbers() -> None:
+    row = {"domain": "acme", "call-start-datetime": START}
+    out = service._prepare({**row, "call-ringing-datetime": "0000-00-00 00:00:00"}, ACME)
+    assert "call-ringing-datetime" not in out.data  # no value, like an empty one
+    with pytest.raises(ValueError, match="not a finite number"):
+        service._prepare({**row, "call-intelligence-percent-positive": float("nan")}, ACME)
+    out = service._prepare({**row, "call-intelligence-percent-positive": 12.5}, ACME)
+    assert out.data == {"call-intelligence-percent-positive": 12.5}

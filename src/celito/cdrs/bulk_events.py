@@ -9,13 +9,13 @@ following the outbox's rules exactly (events.hooks): they are inserted last, in
 follow commit order) with a NOTIFY to wake the other nodes, and the node's own wake-up runs
 after the commit. A rollback drops them.
 
-This belongs in `celito.events.outbox` as `record_many`; it lives here until it moves there.
+This belongs in `celito.events.outbox`; it lives here until it moves there. Rows must keep the
+columns and values `outbox.record` gives (`node` is empty, `at` is the commit's time).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -36,20 +36,8 @@ _SQLITE_INSERT = (
     'INSERT INTO events (at, model, action, reseller, domain, "user", node, payload) '
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
-
-
 # COPY's text format: backslash, tab, newline and carriage return are escaped in a field.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_line(fields: tuple[str, ...]) -> str:
-    """One event as a COPY text line, without its leading `at` (known only at commit). The
-    payload (last) is JSON from json.dumps, which holds no raw control characters, so only
-    its backslashes need escaping: a replace, much cheaper than a translate of a long string.
-    """
-    head = "\t".join(f.translate(_COPY_ESCAPES) for f in fields[:-1])
-    return f"\t{head}\t{fields[-1].replace(chr(92), chr(92) * 2)}\n"
 
 
 async def _copy(connection: Any, data: bytes) -> None:
@@ -57,46 +45,47 @@ async def _copy(connection: Any, data: bytes) -> None:
         await copy.write(data)
 
 
+# PostgreSQL: a COPY text line without its leading `at` (known only at commit). SQLite: the
+# row's values after `at`.
 Encoded = str | tuple[str, ...]
 
 
-def encode(
-    session: AsyncSession,
-    model: str,
-    action: str,
-    items: Iterable[tuple[Mapping[str, Any], str, str, str]],
-) -> list[Encoded]:
-    """Events `(payload, reseller, domain, user)` made ready for the store (JSON, and for
-    PostgreSQL the COPY line): the costly part, which a caller can do while the database is
-    busy with something else, then hand to `record_encoded`."""
-    if model not in MODELS:
-        raise ValueError(f"unknown event model {model}")
-    rows = [
-        (model, action, reseller, domain, user, "", _dumps(payload))
-        for payload, reseller, domain, user in items
-    ]
-    if session.get_bind().dialect.name == "postgresql":
-        return [_copy_line(r) for r in rows]
-    return list(rows)
+class Encoder:
+    """Makes events of one model and action ready for the session's database, from payloads
+    already in JSON: the costly part, which the caller does row by row while the database is
+    busy with something else, before handing the lot to `record_encoded`."""
+
+    def __init__(self, model: str, action: str, *, postgres: bool) -> None:
+        if model not in MODELS:
+            raise ValueError(f"unknown event model {model}")
+        self.model = model
+        self.action = action
+        self.postgres = postgres
+        # (reseller, domain) -> the escaped start of a COPY line; a batch has few of them.
+        self._heads: dict[tuple[str, str], str] = {}
+
+    def __call__(self, payload: str, reseller: str, domain: str, user: str) -> Encoded:
+        """One event; `payload` is its JSON text, compact (no raw tab or newline: what
+        json.dumps writes)."""
+        if not self.postgres:
+            return (self.model, self.action, reseller, domain, user, "", payload)
+        head = self._heads.get((reseller, domain))
+        if head is None:
+            fields = (self.model, self.action, reseller, domain)
+            head = "".join(f"\t{f.translate(_COPY_ESCAPES)}" for f in fields)
+            self._heads[(reseller, domain)] = head
+        # JSON text holds no raw control characters: only its backslashes need escaping.
+        escaped = payload.replace("\\", "\\\\")
+        return f"{head}\t{user.translate(_COPY_ESCAPES)}\t\t{escaped}\n"
 
 
 def record_encoded(session: AsyncSession, events: Iterable[Encoded]) -> int:
-    """Queues encoded events (see `encode`) to be written at commit; returns how many."""
+    """Queues encoded events (see `Encoder`) to be written at commit; returns how many."""
     _install()
     queued: list[Encoded] = session.info.setdefault(QUEUED, [])
     before = len(queued)
     queued.extend(events)
     return len(queued) - before
-
-
-def record_many(
-    session: AsyncSession,
-    model: str,
-    action: str,
-    items: Iterable[tuple[Mapping[str, Any], str, str, str]],
-) -> int:
-    """Queues one event per `(payload, reseller, domain, user)`; returns how many."""
-    return record_encoded(session, encode(session, model, action, items))
 
 
 _installed: list[bool] = []

@@ -235,10 +235,12 @@ def derive_direction(row: Mapping[str, Any], domain: str, answered: bool) -> int
 
 def to_utc(value: Any, field: str) -> datetime | None:
     """A CDR timestamp: a datetime, epoch seconds, or an ISO string (naive = UTC)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
     if value is None or value == "" or value == "0000-00-00 00:00:00":
         return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC) if value > 0 else None
     if isinstance(value, str):

@@ -11,14 +11,15 @@ A domain outside the caller's tenancy is a 404, as everywhere.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+import math
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from json.encoder import encode_basestring_ascii
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -37,6 +38,7 @@ from celito.cdrs.fields import (
     COLUMNS,
     DATETIME_COLUMNS,
     DATETIME_FIELDS,
+    EVENT_FIELDS,
     INT_FIELDS,
     KNOWN,
     ON_NET,
@@ -57,7 +59,6 @@ from celito.resellers.models import Reseller
 from celito.users import service as users
 
 TABLE = Cdr.__table__
-T = TypeVar("T")
 # Column lengths, checked before the insert so one bad row cannot abort a whole batch.
 _LENGTHS = {
     c.name: c.type.length  # type: ignore[attr-defined]
@@ -127,6 +128,7 @@ _ACCEPTED = KNOWN | ALIASES.keys()
 _COLUMN_NAMES = frozenset(COLUMNS)
 _DATA_DATETIMES = DATETIME_FIELDS - COLUMNS.keys()
 _DATA_INTS = INT_FIELDS - COLUMNS.keys()
+_DATA_CONVERTED = _DATA_DATETIMES | _DATA_INTS
 _PLAIN = frozenset({str, int, float, bool})
 # (API name, column, max length) of the text columns a source row fills directly.
 _TEXT_COLUMNS = tuple(
@@ -151,8 +153,51 @@ def zulu(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds")[:19] + "Z"
 
 
-def _prepare(row: Mapping[str, Any], known_domains: Mapping[str, _DomainInfo]) -> dict[str, Any]:
-    """One source row (CdrD names) as a `cdrs` insert; ValueError says why it is refused.
+class _Values(NamedTuple):
+    """One CDR as the `cdrs` table stores it, in the order of the insert's columns."""
+
+    cdr_id: str
+    domain_id: int
+    domain: str
+    reseller: str
+    start_time: datetime
+    answer_time: datetime | None
+    end_time: datetime | None
+    direction: int
+    total_seconds: int
+    talking_seconds: int
+    hold_seconds: int
+    orig_callid: str | None
+    orig_user: str | None
+    orig_domain: str | None
+    orig_site: str | None
+    orig_department: str | None
+    caller: str | None
+    term_callid: str | None
+    term_user: str | None
+    term_domain: str | None
+    term_site: str | None
+    term_department: str | None
+    dialled: str | None
+    data: dict[str, Any]
+
+
+def _data_value(key: str, value: Any) -> Any:
+    """A `data` field's value as stored (None: leave the field out); ValueError if refused."""
+    if key in _DATA_DATETIMES:
+        return zulu(to_utc(value, key))
+    if key in _DATA_INTS:
+        return to_int(value, key)
+    kind = type(value)
+    if kind not in _PLAIN:
+        raise ValueError(f"{key}: {kind.__name__} is not a plain value")
+    if kind is float and not math.isfinite(value):
+        raise ValueError(f"{key}: {value} is not a finite number")  # JSON has no NaN
+    return value
+
+
+def _prepare(row: Mapping[str, Any], known_domains: Mapping[str, _DomainInfo]) -> _Values:
+    """One source row (CdrD names) as a `cdrs` row; ValueError says why it is refused.
 
     Written for speed (it runs for every ingested CDR): plain lookups, no per-field calls
     where a set operation does.
@@ -181,51 +226,140 @@ def _prepare(row: Mapping[str, Any], known_domains: Mapping[str, _DomainInfo]) -
     elif direction not in (0, 1, 2, 3):
         raise ValueError(f"call-direction {direction} is not 0-3")
     hold = to_int(get("call-on-hold-duration-seconds"), "call-on-hold-duration-seconds")
-    out: dict[str, Any] = {
-        "domain_id": info.id,
-        "domain": info.name,
-        "reseller": info.reseller,
-        "start_time": start,
-        "answer_time": answer,
-        "end_time": end,
-        "direction": direction,
-        "total_seconds": total,
-        "talking_seconds": talking,
-        "hold_seconds": hold or 0,
-    }
+    text: dict[str, str | None] = {}
     for api, column, limit in _TEXT_COLUMNS:
         value = get(api)
-        out[column] = None if value is None or value == "" else _text(value, api, limit)
-    # An end named without its domain is an end in this domain.
-    if out["orig_user"] and not out["orig_domain"]:
-        out["orig_domain"] = info.name
-    if out["term_user"] and not out["term_domain"]:
-        out["term_domain"] = info.name
-    out["caller"] = _text(
-        get("call-orig-caller-id") or get("call-orig-from-user"), "call-orig-caller-id", 64
+        text[column] = None if value is None or value == "" else _text(value, api, limit)
+    orig_user, term_user = text["orig_user"], text["term_user"]
+    caller = get("call-orig-caller-id") or get("call-orig-from-user")
+    dialled = get("call-orig-request-user") or get("call-orig-to-user")
+    data: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in _COLUMN_NAMES or value is None or value == "":
+            continue
+        key = ALIASES.get(key, key)
+        if type(value) is not str or key in _DATA_CONVERTED:
+            value = _data_value(key, value)
+            if value is None:
+                continue
+        data[key] = value
+    return _Values(
+        _text(get("id"), "id", 64) or cdr_id_for(info.name, row, start),
+        info.id,
+        info.name,
+        info.reseller,
+        start,
+        answer,
+        end,
+        direction,
+        total,
+        talking,
+        hold or 0,
+        text["orig_callid"],
+        orig_user,
+        # An end named without its domain is an end in this domain.
+        text["orig_domain"] or (info.name if orig_user else None),
+        text["orig_site"],
+        text["orig_department"],
+        _text(caller, "call-orig-caller-id", 64),
+        text["term_callid"],
+        term_user,
+        text["term_domain"] or (info.name if term_user else None),
+        text["term_site"],
+        text["term_department"],
+        _text(dialled, "call-orig-request-user", 64),
+        data,
     )
-    out["dialled"] = _text(
-        get("call-orig-request-user") or get("call-orig-to-user"), "call-orig-request-user", 64
+
+
+_JSON_STR = encode_basestring_ascii  # what json.dumps does to a str (ensure_ascii), in C
+
+
+def _compact_json() -> Callable[[Any], str]:
+    """`json.dumps(value, separators=(",", ":"))` for flat values, without the encoder object
+    json.dumps builds on every call (which costs twice the encoding of a CDR's `data`)."""
+    compact = json.JSONEncoder(separators=(",", ":"))
+    try:
+        from _json import make_encoder
+    except ImportError:  # not CPython: no C encoder to keep
+        return compact.encode
+    encode = make_encoder(
+        None, compact.default, encode_basestring_ascii, None, ":", ",", False, False, True
     )
-    out["cdr_id"] = _text(get("id"), "id", 64) or cdr_id_for(info.name, row, start)
-    data = {k: row[k] for k in row.keys() - _COLUMN_NAMES}
-    for key in [k for k, v in data.items() if v is None or v == ""]:
-        del data[key]
-    for alias in ALIASES.keys() & data.keys():
-        data[ALIASES[alias]] = data.pop(alias)
-    for key in _DATA_DATETIMES.intersection(data):
-        data[key] = zulu(to_utc(data[key], key))
-    for key in _DATA_INTS.intersection(data):
-        data[key] = to_int(data[key], key)
-    for key, value in data.items():
-        if type(value) not in _PLAIN:
-            raise ValueError(f"{key}: {type(value).__name__} is not a plain value")
-    out["data"] = data
-    return out
+    return lambda value: "".join(encode(value, 0))
+
+
+_dumps = _compact_json()
+# The `cdr` event's payload: the EVENT_FIELDS in order, filled in by _event_json.
+_EVENT_JSON = "{" + ",".join(f"{_JSON_STR(name)}:%s" for name in EVENT_FIELDS) + "}"
+
+
+def _json(value: Any) -> str:
+    if value is None:
+        return "null"
+    return _JSON_STR(value) if type(value) is str else _dumps(value)
+
+
+def _json_stamp(stamp: str | None) -> str:
+    """JSON of `2026-11-27T13:00:00Z` from the stored form `2026-11-27 13:00:00.000000…`."""
+    return "null" if stamp is None else f'"{stamp[:10]}T{stamp[11:19]}Z"'
+
+
+def _event_json(v: _Values, start: str, answer: str | None, end: str | None) -> str:
+    """The `cdr` event of a stored row as JSON text, the same text `_dumps` gives for the
+    EVENT_FIELDS dict, written out directly: a dict and its encoding per CDR cost 4x more."""
+    data = v.data
+    return _EVENT_JSON % (
+        _JSON_STR(v.cdr_id),
+        _JSON_STR(v.domain),
+        _JSON_STR(v.reseller),
+        v.direction,
+        _json_stamp(start),
+        _json_stamp(answer),
+        _json_stamp(end),
+        v.total_seconds,
+        v.talking_seconds,
+        _json(v.orig_callid),
+        _json(v.orig_user),
+        _json(v.orig_domain),
+        _json(data.get("call-orig-caller-id")),
+        _json(data.get("call-orig-request-user")),
+        _json(v.term_callid),
+        _json(v.term_user),
+        _json(v.term_domain),
+    )
+
+
+def _event_user(v: _Values) -> str:
+    """The user a `cdr` event is filed under: the caller if local, else the callee if local."""
+    if v.orig_user and v.orig_domain == v.domain:
+        return v.orig_user
+    if v.term_user and v.term_domain == v.domain:
+        return v.term_user
+    return ""
+
+
+# A row as the driver takes it (timestamps as text, `data` as JSON), with its event.
+_Entry = tuple[tuple[Any, ...], bulk_events.Encoded]
+
+
+def _entry(v: _Values, events: bulk_events.Encoder, postgres: bool) -> _Entry:
+    """`v` made ready for the store, and its `cdr` event. Timestamps are written as text: the
+    driver's own datetime adaptation costs more than the rest of the row together."""
+    start = v.start_time.isoformat(" ", "microseconds")
+    answer = None if v.answer_time is None else v.answer_time.isoformat(" ", "microseconds")
+    end = None if v.end_time is None else v.end_time.isoformat(" ", "microseconds")
+    event = events(_event_json(v, start, answer, end), v.reseller, v.domain, _event_user(v))
+    if not postgres:
+        # SQLite keeps what SQLAlchemy writes, `2026-11-27 13:00:00.000000` (UTC, no offset).
+        start = start[:26]
+        answer = None if answer is None else answer[:26]
+        end = None if end is None else end[:26]
+    return (v[0], v[1], v[2], v[3], start, answer, end, *v[7:23], _dumps(v.data)), event
 
 
 # The statements below are built once, from the table's own column names (no input in them).
-_INSERT_COLUMNS = tuple(c.name for c in TABLE.columns if c.name != "id")
+_INSERT_COLUMNS = _Values._fields
 _COLUMN_LIST = ", ".join(_INSERT_COLUMNS)
 # The fast path: the rows go straight in (PostgreSQL COPY; SQLite executemany of one prepared
 # INSERT) inside a savepoint. A batch with a CDR stored before (a re-send) fails there as a
@@ -247,185 +381,118 @@ _SQLITE_INSERT = (
     f"INSERT INTO cdrs ({_COLUMN_LIST}) "  # noqa: S608
     f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
 )
-# A UTC datetime is stored in SQLite as SQLAlchemy writes it: `2026-11-27 13:00:00.000000`.
-_STAMPS = ("start_time", "answer_time", "end_time")
-_STAMP_POSITIONS = tuple(_INSERT_COLUMNS.index(c) for c in _STAMPS)
-_DATA_POSITION = _INSERT_COLUMNS.index("data")
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _DUPLICATE = (IntegrityError, psycopg.errors.UniqueViolation)
 
 
-async def _copy(
-    session: AsyncSession,
-    statement: str,
-    rows: list[dict[str, Any]],
-    meanwhile: Callable[[], T] | None = None,
-) -> T | None:
-    """COPYs the rows; `meanwhile` runs after the last row is sent and before the COPY is
-    closed, so its Python work overlaps the database's work on the rows."""
+async def _copy(session: AsyncSession, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPYs the rows as they come: the driver sends them every few dozen, so the database
+    inserts them while the next ones are still being prepared."""
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None
-    data = _DATA_POSITION
-    side: T | None = None
     async with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for r in rows:
-            values = [r[c] for c in _INSERT_COLUMNS]
-            values[data] = _dumps(values[data])
-            await copy.write_row(values)
-        if meanwhile is not None:
-            side = meanwhile()
-    return side
+        for row in rows:
+            await copy.write_row(row)
 
 
 async def _store_postgres(
-    session: AsyncSession, rows: list[dict[str, Any]], meanwhile: Callable[[], T]
-) -> tuple[set[str], T]:
-    side: T | None = None
+    session: AsyncSession, entries: Iterator[_Entry]
+) -> tuple[list[_Entry], set[str] | None]:
+    """Stores the entries as they are prepared; returns them all, and which ids went in
+    (None: every one)."""
+    done: list[_Entry] = []
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for entry in entries:
+            done.append(entry)
+            yield entry[0]
+
     try:
         async with session.begin_nested():
-            side = await _copy(session, _PG_COPY, rows, meanwhile)
-        assert side is not None
-        return {r["cdr_id"] for r in rows}, side
+            await _copy(session, _PG_COPY, rows())
+        return done, None
     except _DUPLICATE:
-        pass
+        done.extend(entries)  # the ones not prepared when the COPY failed
     connection = await session.connection()
     await connection.exec_driver_sql(_PG_STAGE)
-    await _copy(session, _PG_STAGE_COPY, rows)
+    await _copy(session, _PG_STAGE_COPY, [row for row, _ in done])
     inserted = set((await session.execute(_PG_MOVE)).scalars().all())
     await connection.exec_driver_sql("TRUNCATE cdrs_stage")
-    return inserted, side if side is not None else meanwhile()
-
-
-def _sqlite_params(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    params = []
-    for r in rows:
-        values = [r[c] for c in _INSERT_COLUMNS]
-        for k in _STAMP_POSITIONS:
-            if values[k] is not None:
-                values[k] = values[k].isoformat(" ", "microseconds")[:26]
-        values[_DATA_POSITION] = _dumps(values[_DATA_POSITION])
-        params.append(tuple(values))
-    return params
+    return done, inserted
 
 
 async def _store_sqlite(
-    session: AsyncSession, rows: list[dict[str, Any]], meanwhile: Callable[[], T]
-) -> tuple[set[str], T]:
-    connection = await session.connection()
-    params = _sqlite_params(rows)
+    session: AsyncSession, entries: Iterator[_Entry]
+) -> tuple[list[_Entry], set[str] | None]:
+    """Stores the entries with one executemany; returns them, and which ids went in (None:
+    every one). The Python work is not overlapped with SQLite's here: the driver's thread
+    needs the GIL back after every row, so it would crawl while this thread prepares."""
+    done = list(entries)
+    params = [row for row, _ in done]
     try:
         async with session.begin_nested():
-            # The driver runs the insert in its own thread, mostly without the GIL: start it,
-            # do `meanwhile`'s Python work alongside, then wait for it.
-            running = asyncio.ensure_future(connection.exec_driver_sql(_SQLITE_INSERT, params))
-            await asyncio.sleep(0)
-            try:
-                side = meanwhile()
-            finally:
-                await running
-        return {r["cdr_id"] for r in rows}, side
+            # The SAVEPOINT is only emitted when the session hands out its connection.
+            connection = await session.connection()
+            await connection.exec_driver_sql(_SQLITE_INSERT, params)
+        return done, None
     except _DUPLICATE:
         pass
     # A SQLite writer holds the database lock for its whole transaction (BEGIN IMMEDIATE), so
     # an id absent now stays absent until the insert: look, then insert the rest.
-    ids = [r["cdr_id"] for r in rows]
+    ids = [row[0] for row in params]
     present: set[str] = set()
     for i in range(0, len(ids), 500):
         found = await session.scalars(
             select(TABLE.c.cdr_id).where(TABLE.c.cdr_id.in_(ids[i : i + 500]))
         )
         present.update(found.all())
-    fresh = [p for p, r in zip(params, rows, strict=True) if r["cdr_id"] not in present]
+    fresh = [row for row in params if row[0] not in present]
     if fresh:
-        await connection.exec_driver_sql(_SQLITE_INSERT, fresh)
-    return {r["cdr_id"] for r in rows if r["cdr_id"] not in present}, meanwhile()
-
-
-def _event_payload(v: Mapping[str, Any]) -> dict[str, Any]:
-    """The `cdr` event of a stored row: the EVENT_FIELDS, built directly (runs per CDR)."""
-    data = v["data"]
-    return {
-        "id": v["cdr_id"],
-        "domain": v["domain"],
-        "reseller": v["reseller"],
-        "call-direction": v["direction"],
-        "call-start-datetime": zulu(v["start_time"]),
-        "call-answer-datetime": zulu(v["answer_time"]),
-        "call-disconnect-datetime": zulu(v["end_time"]),
-        "call-total-duration-seconds": v["total_seconds"],
-        "call-talking-duration-seconds": v["talking_seconds"],
-        "call-orig-call-id": v["orig_callid"],
-        "call-orig-user": v["orig_user"],
-        "call-orig-domain": v["orig_domain"],
-        "call-orig-caller-id": data.get("call-orig-caller-id"),
-        "call-orig-request-user": data.get("call-orig-request-user"),
-        "call-term-call-id": v["term_callid"],
-        "call-term-user": v["term_user"],
-        "call-term-domain": v["term_domain"],
-    }
-
-
-def _event_user(values: Mapping[str, Any]) -> str:
-    """The user a `cdr` event is filed under: the caller if local, else the callee if local."""
-    if values["orig_user"] and values["orig_domain"] == values["domain"]:
-        return str(values["orig_user"])
-    if values["term_user"] and values["term_domain"] == values["domain"]:
-        return str(values["term_user"])
-    return ""
+        await (await session.connection()).exec_driver_sql(_SQLITE_INSERT, fresh)
+    return done, {row[0] for row in fresh}
 
 
 async def ingest(session: AsyncSession, rows: Iterable[Mapping[str, Any]]) -> IngestResult:
     """Stores a batch of CDRs (CdrD field names) from the telephony plane or an import.
 
-    A batch goes in with one COPY (PostgreSQL) or one executemany (SQLite), so it costs a few
-    round trips whatever its size; a batch holding a CDR stored before takes a slower path
-    that skips it, so re-sending is harmless (same `id`, never stored twice). A CDR without
-    `id` gets a stable one from its domain, call ids, leg and start time. A row that cannot be
-    stored (unknown domain or field, bad value) is reported in `rejected` with its index and
-    reason; the rest of the batch is stored. Each stored CDR emits one `cdr` event (filed under
-    its domain and its local caller, else its local callee), written in the same transaction.
-    Nothing is committed here: the caller commits (a few thousand rows per transaction is the
-    sweet spot).
+    A batch goes in with one COPY (PostgreSQL, streamed while the rows are prepared) or one
+    executemany (SQLite), so it costs a few round trips whatever its size; a batch holding a
+    CDR stored before takes a slower path that skips it, so re-sending is harmless (same
+    `id`, never stored twice). A CDR without `id` gets a stable one from its domain, call ids,
+    leg and start time. A row that cannot be stored (unknown domain or field, bad value) is
+    reported in `rejected` with its index and reason; the rest of the batch is stored. Each
+    stored CDR emits one `cdr` event (filed under its domain and its local caller, else its
+    local callee), written in the same transaction. Nothing is committed here: the caller
+    commits (a few thousand rows per transaction is the sweet spot).
     """
     batch = rows if isinstance(rows, Sequence) else list(rows)
     result = IngestResult(received=len(batch))
     if not batch:
         return result
     known = await _domains_named(session, {str(r.get("domain") or "").lower() for r in batch})
-    prepared: dict[str, dict[str, Any]] = {}
-    for index, row in enumerate(batch):
-        try:
-            values = _prepare(row, known)
-        except ValueError as exc:
-            result.rejected.append((index, str(exc)))
-            continue
-        if values["cdr_id"] in prepared:
-            result.duplicates += 1
-            continue
-        prepared[values["cdr_id"]] = values
-    if not prepared:
-        return result
-    fresh = list(prepared.values())
+    postgres = session.get_bind().dialect.name == "postgresql"
+    events = bulk_events.Encoder("cdr", "create", postgres=postgres)
 
-    def encode_events() -> list[bulk_events.Encoded]:
-        return bulk_events.encode(
-            session,
-            "cdr",
-            "create",
-            ((_event_payload(v), v["reseller"], v["domain"], _event_user(v)) for v in fresh),
-        )
+    def entries() -> Iterator[_Entry]:
+        seen: set[str] = set()
+        for index, row in enumerate(batch):
+            try:
+                values = _prepare(row, known)
+            except ValueError as exc:
+                result.rejected.append((index, str(exc)))
+                continue
+            if values.cdr_id in seen:
+                result.duplicates += 1
+                continue
+            seen.add(values.cdr_id)
+            yield _entry(values, events, postgres)
 
-    store = _store_postgres if session.get_bind().dialect.name == "postgresql" else _store_sqlite
-    inserted, events = await store(session, fresh, encode_events)
-    result.inserted = len(inserted)
-    result.duplicates += len(fresh) - len(inserted)
-    bulk_events.record_encoded(
-        session,
-        events
-        if len(inserted) == len(fresh)
-        else [e for e, v in zip(events, fresh, strict=True) if v["cdr_id"] in inserted],
-    )
+    store = _store_postgres if postgres else _store_sqlite
+    done, inserted = await store(session, entries())
+    fresh = [e for _, e in done] if inserted is None else [e for r, e in done if r[0] in inserted]
+    result.inserted = len(fresh)
+    result.duplicates += len(done) - len(fresh)
+    bulk_events.record_encoded(session, fresh)
     return result
 
 
