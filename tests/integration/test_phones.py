@@ -156,3 +156,77 @@ def test_phone_hooks_rules(tenant: Tenant, other_tenant: Tenant) -> None:
         assert other_user.status_code in (403, 404)
     with other_tenant.as_role("Office Manager") as other:
         assert other.get(f"{V2}/domains/{d}/phone-hooks").status_code == 404
+
+
+def test_phone_configuration_buttons_reach_the_file(tenant: Tenant, server: LiveServer) -> None:
+    d = tenant.domain
+    mac = _mac(tenant, 3)
+    with tenant.as_role("Office Manager") as om:
+        _device(om, d)
+        made = om.post(
+            f"{V2}/domains/{d}/phones",
+            json={
+                "device-provisioning-mac-address": mac,
+                "device-models-brand-and-model": "T42S",
+                "device-provisioning-sip-uri-1": f"sip:1001@{d}",
+            },
+        )
+        assert made.status_code == 201, made.text
+        prov = om.get(f"{V2}/domains/{d}/provisioning").json()
+        auth = httpx.DigestAuth(prov["username"], prov["password"])
+
+        def cfg() -> str:
+            r = httpx.get(f"{server.base_url}/cfg/{mac}.cfg", auth=auth)
+            assert r.status_code == 200, r.text
+            return r.text
+
+        automatic = cfg()
+        assert "linekey.1.type = 15" in automatic and "linekey.2.type = 16" in automatic
+        assert om.get(f"{V2}/domains/{d}/phoneconfiguration/{mac}").status_code == 404
+        buttons = [
+            {
+                "phoneconfiguration-button-order": 1,
+                "phoneconfiguration-button-feature": "line",
+                "phoneconfiguration-button-target": 1,
+                "phoneconfiguration-button-label": "Me",
+            },
+            {
+                "phoneconfiguration-button-order": 5,
+                "phoneconfiguration-button-feature": "speed dial",
+                "phoneconfiguration-button-target": "+15551234567",
+                "phoneconfiguration-button-label": "Support",
+            },
+        ]
+        for bad in (
+            [{**buttons[0], "phoneconfiguration-button-order": 99}],
+            [{**buttons[0], "phoneconfiguration-button-feature": "coffee"}],
+            [{**buttons[0], "phoneconfiguration-button-target": 13}],
+            [buttons[0], {**buttons[1], "phoneconfiguration-button-order": 1}],
+        ):
+            r = om.post(
+                f"{V2}/domains/{d}/phoneconfiguration",
+                json={"phoneconfiguration-mac-address": mac, "phoneconfiguration-buttons": bad},
+            )
+            assert r.status_code == 422, (bad, r.text)
+        assert cfg() == automatic  # nothing changed
+        created = om.post(
+            f"{V2}/domains/{d}/phoneconfiguration",
+            json={"phoneconfiguration-mac-address": mac, "phoneconfiguration-buttons": buttons},
+        )
+        assert created.status_code == 201, created.text
+        assert om.get(f"{V2}/domains/{d}/phoneconfiguration/count").json() == {"total": 1}
+        configured = cfg()
+        assert (
+            "linekey.5.type = 13" in configured and "linekey.5.value = +15551234567" in configured
+        )
+        assert "linekey.5.label = Support" in configured and "linekey.2.type" not in configured
+        changed = om.get(f"{V2}/domains/{d}/phones/{mac}").json()
+        assert changed["device-provisioning-resync-pending"] == "yes"
+        assert om.delete(f"{V2}/domains/{d}/phoneconfiguration/{mac}").status_code == 200
+        assert cfg() == automatic
+    with tenant.as_role("Basic User") as user:
+        r = user.post(
+            f"{V2}/domains/{d}/phoneconfiguration",
+            json={"phoneconfiguration-mac-address": mac, "phoneconfiguration-buttons": buttons},
+        )
+        assert r.status_code == 403

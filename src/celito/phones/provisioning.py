@@ -26,8 +26,8 @@ from celito.domains import service as domains
 from celito.domains.models import Domain
 from celito.errors import Unprocessable
 from celito.kit.names import check_time_zone
+from celito.phones import configuration, tokens
 from celito.phones import service as phones
-from celito.phones import tokens
 from celito.phones.models import Phone, ProvisioningProfile
 from celito.phones.schemas import ProvisioningOut, ProvisioningUpdate
 from celito.users.models import User
@@ -241,8 +241,9 @@ async def spec_for(
                 shared=line.shared,
             )
         )
-    keys = [render.Key("line", "", a.label, a.position) for a in accounts]
-    if values["blf_colleagues"]:
+    configured = configuration.keys_of(phone)
+    keys = list(configured or [render.Key("line", "", a.label, a.position) for a in accounts])
+    if configured is None and values["blf_colleagues"]:
         own = {line.device.user.user for line in phone.lines}
         for colleague in await _colleagues(session, domain, own, model.line_keys - len(keys)):
             label = f"{colleague.first_name} {colleague.last_name}".strip() or colleague.user

@@ -10,7 +10,7 @@ from celito.devices import secrets
 from celito.kit.docs import EVERYONE, MANAGERS, operation
 from celito.kit.paging import PageParams
 from celito.kit.schema import Count, Message
-from celito.phones import actions, hooks, provisioning
+from celito.phones import actions, configuration, hooks, provisioning
 from celito.phones import service as phones
 from celito.phones.models import Phone
 from celito.phones.schemas import (
@@ -528,3 +528,128 @@ def _hook_routes(path: str, who: str, roles: tuple[Any, ...]) -> None:
 
 _hook_routes("/domains/{domain}/phone-hooks", "a domain's", MANAGERS)
 _hook_routes("/domains/{domain}/users/{user}/phone-hooks", "a user's", EVERYONE)
+
+
+CONFIG = "/domains/{domain}/phoneconfiguration"
+CONFIG_DOC = (
+    " A configuration replaces the phone's automatic keys (a line key per account, then BLF "
+    "keys for colleagues) with its `phoneconfiguration-buttons`: `-order` is the line key "
+    "number, `-feature` one of `line`, `blf`, `speed-dial`, `park`, `none`, `-target` the "
+    "account number (line), extension or number, `-label` the key's text. The phone gets it "
+    "at its next download."
+)
+CONFIG_EXAMPLE = {
+    "phoneconfiguration-mac-address": MAC,
+    "phoneconfiguration-brand": "yealink",
+    "phoneconfiguration-model": "T46S",
+    "phoneconfiguration-buttons": [
+        {
+            "phoneconfiguration-button-order": 1,
+            "phoneconfiguration-button-feature": "line",
+            "phoneconfiguration-button-target": "1",
+            "phoneconfiguration-button-label": "1001",
+        },
+        {
+            "phoneconfiguration-button-order": 2,
+            "phoneconfiguration-button-feature": "blf",
+            "phoneconfiguration-button-target": "1002",
+            "phoneconfiguration-button-label": "Reception",
+        },
+    ],
+}
+
+
+@router.get(
+    CONFIG + "/count",
+    response_model=Count,
+    tags=["Phone configuration"],
+    **operation(
+        "Count configured phones",
+        "Phones of the domain with a phone configuration." + CONFIG_DOC,
+        roles=READERS,
+        example={"total": 1},
+    ),
+)
+async def count_configurations(session: DbSession, caller: Reader, domain: str) -> Count:
+    return Count(total=await configuration.count(session, caller, domain))
+
+
+@router.post(
+    CONFIG,
+    response_model=configuration.ConfigurationOut,
+    tags=["Phone configuration"],
+    **operation(
+        "Create a phone configuration",
+        "For an existing phone of the domain (404 otherwise; 409 if it has one)." + CONFIG_DOC,
+        roles=MANAGERS,
+        example=CONFIG_EXAMPLE,
+        status=201,
+        request_example=CONFIG_EXAMPLE,
+        errors=WRITE_ERRORS,
+    ),
+)
+async def create_configuration(
+    session: DbSession,
+    caller: Reader,
+    domain: str,
+    body: Annotated[configuration.ConfigurationCreate, Body()],
+) -> configuration.ConfigurationOut:
+    return await configuration.create(session, caller, domain, body)
+
+
+@router.get(
+    CONFIG + "/{mac}",
+    response_model=configuration.ConfigurationOut,
+    tags=["Phone configuration"],
+    **operation(
+        "Read a phone configuration",
+        "404 when the phone uses automatic keys." + CONFIG_DOC,
+        roles=READERS,
+        example=CONFIG_EXAMPLE,
+    ),
+)
+async def get_configuration(
+    session: DbSession, caller: Reader, domain: str, mac: str
+) -> configuration.ConfigurationOut:
+    return await configuration.get(session, caller, domain, mac)
+
+
+@router.put(
+    CONFIG + "/{mac}",
+    response_model=configuration.ConfigurationOut,
+    tags=["Phone configuration"],
+    **operation(
+        "Update a phone configuration",
+        "Given `phoneconfiguration-buttons` replace all buttons." + CONFIG_DOC,
+        roles=MANAGERS,
+        example=CONFIG_EXAMPLE,
+        request_example={"phoneconfiguration-description": "reception"},
+        errors=WRITE_ERRORS,
+    ),
+)
+async def update_configuration(
+    session: DbSession,
+    caller: Reader,
+    domain: str,
+    mac: str,
+    body: Annotated[configuration.ConfigurationFields, Body()],
+) -> configuration.ConfigurationOut:
+    return await configuration.update(session, caller, domain, mac, body)
+
+
+@router.delete(
+    CONFIG + "/{mac}",
+    response_model=Message,
+    tags=["Phone configuration"],
+    **operation(
+        "Delete a phone configuration",
+        "The phone goes back to automatic keys." + CONFIG_DOC,
+        roles=MANAGERS,
+        example={"code": 200, "message": "Phone configuration deleted"},
+    ),
+)
+async def delete_configuration(
+    session: DbSession, caller: Reader, domain: str, mac: str
+) -> Message:
+    await configuration.delete(session, caller, domain, mac)
+    return Message(code=200, message="Phone configuration deleted")

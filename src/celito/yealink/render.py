@@ -54,6 +54,7 @@ class Key:
     value: str
     label: str
     line: int = 1
+    position: int | None = None  # the line key number; None = the next one
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def phone_file(spec: PhoneSpec) -> str:
     for account in spec.accounts:
         out += _account(account, spec.generation)
     for n, key in enumerate(spec.keys, start=1):
+        n = key.position or n
         out += _lines(
             [
                 (f"linekey.{n}.type", KEY_TYPES[key.kind]),
