@@ -4,8 +4,10 @@ A profiling aid, not one of the figures: it calls celito's internals, so it foll
 they change. A demo tenant is seeded by a real `celito serve` (stopped again), then in this
 process, one request at a time on uvloop, each stage is timed on its own:
 
-- the whole ASGI app called directly (no sockets, no uvicorn), for users/~, for /version and
-  for the bare app: what the framework and the handler cost without HTTP parsing;
+- the whole ASGI app called directly (no sockets, no uvicorn), for users/~ (answered by
+  celito.fastreads once warm), for the same user through FastAPI (its explicit
+  `/domains/{domain}/users/{user}`, which the fast layer leaves alone), for /version and for
+  the bare app: what the framework and the handler cost without HTTP parsing;
 - the per-request database session (pool checkout, BEGIN, COMMIT, checkin), a trivial query
   through SQLAlchemy and through the raw driver;
 - bearer resolution (cache hit and miss), domains.get, users.service.get, to_out, and UserOut
@@ -41,7 +43,8 @@ from celito.web import DbSession, bearer, caller_for, password_flow
 
 USERS = "/ns-api/v2/domains/~/users/~"
 VERSION = "/ns-api/v2/version"
-USERS_LABEL = "celito app: GET users/~, called directly"
+USERS_LABEL = "celito app: GET users/~ (fastreads, warm), called directly"
+FASTAPI_LABEL = "celito app: the same user through FastAPI, called directly"
 # A stage returns None to be timed whole, or (wall, cpu) seconds of its own part.
 Stage = Callable[[], Awaitable[tuple[float, float] | None]]
 Reader = Annotated[Caller, caller_for("subscriber")]
@@ -157,7 +160,9 @@ def asgi_get(app: Any, path: str, token: str | None) -> Stage:
 Timing = tuple[str, float, float]
 
 
-async def breakdown(store: h.Backend, token: str, iterations: int, passes: int) -> list[Timing]:
+async def breakdown(
+    store: h.Backend, token: str, uid: str, iterations: int, passes: int
+) -> list[Timing]:
     from celito.app import create_app
     from celito.auth.bearer import resolve
     from celito.config import Settings
@@ -211,6 +216,9 @@ async def breakdown(store: h.Backend, token: str, iterations: int, passes: int) 
         await stage("bare ASGI app, called directly", asgi_get(bare_asgi.app, "/", None))
         users_get = asgi_get(app, USERS, token)
         await stage(USERS_LABEL, users_get)
+        ext, _, domain = uid.partition("@")
+        fastapi_get = asgi_get(app, f"/ns-api/v2/domains/{domain}/users/{ext}", token)
+        await stage(FASTAPI_LABEL, fastapi_get)
         await stage("celito app: GET /version, called directly", asgi_get(app, VERSION, None))
         await stage(
             "probe: no-op route, first in the table", asgi_get(app, "/bench/noop-first", None)
@@ -237,15 +245,16 @@ async def breakdown(store: h.Backend, token: str, iterations: int, passes: int) 
             "probe: + response_model=UserOut (prebuilt)",
             asgi_get(app, USERS + "/bench-user-out", token),
         )
-        # The SQL of a request, cold (caller cache emptied) and warm; background tasks of the
-        # app may add a statement now and then, hence the averages.
+        # The SQL of a request through FastAPI, cold (caller cache emptied) and warm (the fast
+        # layer's hits run none); background tasks of the app may add a statement now and
+        # then, hence the averages.
         sql: dict[str, dict[str, float]] = {}
         for kind in ("cold", "warm"):
             statements.clear()
             for _ in range(20):
                 if kind == "cold":
                     runtime.callers.clear()
-                await users_get()
+                await fastapi_get()
             counts: dict[str, float] = {}
             for statement in statements:
                 key = " ".join(statement.split())[:110]
@@ -319,13 +328,14 @@ async def breakdown(store: h.Backend, token: str, iterations: int, passes: int) 
             await asyncio.gather(*(worker(share) for _ in range(concurrency)))
             wall1, cpu1 = clocks()
             done = share * concurrency
-            label = f"GET users/~, {concurrency} at a time (new DB connections/request:"
+            label = f"GET users/~ (fastreads), {concurrency} at a time (new DB connections/req:"
             label += f" {len(connects) / done:.2f})"
             best[label] = ((wall1 - wall0) / done * 1e6, (cpu1 - cpu0) / done * 1e6)
             stages.append((label, users_get))
 
     for kind, counts in sql.items():
-        print(f"\nSQL per users/~ request, {kind} caller cache ({sum(counts.values()):.2f}):")
+        total = sum(counts.values())
+        print(f"\nSQL per request through FastAPI, {kind} caller cache ({total:.2f}):")
         for statement, times in counts.items():
             print(f"  {times:.2f}  {statement}")
     return [(label, *best[label]) for label, _ in stages]
@@ -366,12 +376,14 @@ def main() -> None:
         with h.celito_server(store, 1, workdir) as server:
             user = server.credentials["users"][0]
             token = h.password_grant(server, user["username"], user["password"])["access_token"]
-        results = uvloop.run(breakdown(store, token, args.iterations, args.passes))
-    whole = {label: cpu for label, _, cpu in results}[USERS_LABEL]
+        results = uvloop.run(
+            breakdown(store, token, user["username"], args.iterations, args.passes)
+        )
+    whole = {label: cpu for label, _, cpu in results}[FASTAPI_LABEL]
     print()
     print(
         h.table(
-            ("stage (one call, best of passes)", "wall µs", "CPU µs", "CPU share of users/~"),
+            ("stage (one call, best of passes)", "wall µs", "CPU µs", "share of FastAPI's"),
             [(label, wall, cpu, f"{cpu / whole:.1%}") for label, wall, cpu in results],
         )
     )

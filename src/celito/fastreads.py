@@ -10,12 +10,14 @@ warm:
   path applies to a cached caller (`bearer.cached`: expiry, an API key's addresses) and the
   users router's model check (an API key's allowed models; read-only does not matter to GET);
 - `OwnViews`: the caller's own user exactly as FastAPI last answered it (status 200, its
-  headers and body bytes), per user id and query string.
+  headers and body bytes) for the query string it was asked with, per user id.
 
 Anything else falls through to FastAPI untouched: another path or method, no bearer, a cache
 miss, a refusal. FastAPI then answers as always (the 401/403 shapes, the scope-error setting)
 and, when it answered 200, the bytes it sent become the view. So the JSON is FastAPI's own,
-never a second rendering.
+never a second rendering. Concurrent misses of one bearer wait for a single fill; and past
+half a view's life, one request goes through FastAPI with its bearer checked against the
+database again (the others still answered from memory), so a busy bearer never misses.
 
 Freshness:
 - This process: a commit that wrote a user (or a domain, or users in bulk) drops the views it
@@ -53,21 +55,26 @@ from celito.users.models import User
 PATH = "/ns-api/v2/domains/~/users/~"
 # The model the users router's `caller_for` names: an API key must be allowed it.
 MODEL = "subscriber"
-# Query strings kept per user (the route ignores them, but a variant is cached as answered).
-MAX_VARIANTS = 4
+# The share of a view's life after which one request renews it (and its bearer) for everyone.
+RENEW_AFTER = 0.5
 
 Headers = list[tuple[bytes, bytes]]
 
 
 @dataclass(slots=True)
 class _View:
+    user_id: int
     expires: float
+    renew_at: float  # from then on, one request renews the caches for everyone (see FastReads)
     name: tuple[str, str]  # (domain, user), as events name the user
-    answers: dict[bytes, tuple[Headers, bytes]]  # query string → (headers, body)
+    query: bytes  # the query string answered (the route ignores it; the view does not)
+    answer: tuple[Headers, bytes]
 
 
 class OwnViews:
     """Users' own representations as last answered, dropped by the writes that change them.
+
+    One view per user: a fill replaces it whole and starts its life anew.
 
     A fill states the `generation` seen before FastAPI read the database; it is refused if
     the user (by id or by name) or everything was dropped since, so a read that raced a
@@ -84,14 +91,17 @@ class OwnViews:
         self._dropped: dict[object, int] = {}
         self._cleared = 0
 
-    def get(self, user_id: int, query: bytes) -> tuple[Headers, bytes] | None:
-        view = self._views.get(user_id)
+    def get(self, caller: Caller, query: bytes) -> tuple[Headers, bytes] | None:
+        user_id = caller.user_id
+        view = self._views.get(user_id) if user_id is not None else None
         if view is None:
             return None
-        if view.expires < time.monotonic():
-            self._forget(user_id)
+        if view.expires < time.monotonic() or view.name != (caller.domain, caller.user):
+            # Expired, or the id is another user's now (SQLite reuses the highest id) and the
+            # old user's deletion has not reached this process yet.
+            self._forget(view.user_id)
             return None
-        return view.answers.get(query)
+        return view.answer if view.query == query else None
 
     def put(
         self, caller: Caller, query: bytes, headers: Headers, body: bytes, generation: int
@@ -107,18 +117,24 @@ class OwnViews:
             or dropped.get(name, 0) > generation
         ):
             return
-        view = self._views.get(user_id)
-        if view is None or view.name != name:
-            if view is not None:  # the id of a deleted user, handed out again (SQLite)
-                self._forget(user_id)
-            if len(self._views) >= self.max_entries:
-                self.clear()
-                return
-            view = _View(time.monotonic() + self.ttl, name, {})
-            self._views[user_id] = view
-            self._ids[name] = user_id
-        if query in view.answers or len(view.answers) < MAX_VARIANTS:
-            view.answers[query] = (headers, body)
+        self._forget(user_id)  # an older view, or one of a deleted user whose id is reused
+        if len(self._views) >= self.max_entries:
+            self.clear()
+            return
+        now = time.monotonic()
+        renew_at = now + self.ttl * RENEW_AFTER
+        self._views[user_id] = _View(
+            user_id, now + self.ttl, renew_at, name, query, (headers, body)
+        )
+        self._ids[name] = user_id
+
+    def renewal_due(self, caller: Caller) -> bool:
+        """True once per view, for the first request past the middle of its life."""
+        view = self._views.get(caller.user_id) if caller.user_id is not None else None
+        if view is None or view.renew_at > time.monotonic():
+            return False
+        view.renew_at = float("inf")
+        return True
 
     def _bump(self) -> int:
         self.generation += 1
@@ -243,6 +259,11 @@ def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+async def _answer(send: Send, answer: tuple[Headers, bytes]) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": answer[0]})
+    await send({"type": "http.response.body", "body": answer[1]})
+
+
 def _may_read(caller: Caller) -> bool:
     """What celito.web.Authorize checks of a resolved caller, for a GET of `MODEL`."""
     if caller.user_id is None:
@@ -258,9 +279,10 @@ class FastReads:
         self.app = app
         self.runtime = runtime
         self.views = views
-        # Bearers whose view FastAPI is filling now. When a bearer's caches lapse (every
-        # CELITO_CALLER_CACHE_SECONDS) its concurrent requests wait for that one fill instead
-        # of all taking FastAPI's path at once: that stampede was the p99 at half peak.
+        # Bearers whose view FastAPI is filling now: concurrent misses of one bearer wait for
+        # that one fill instead of all taking FastAPI's path at once. (That stampede, every
+        # CELITO_CALLER_CACHE_SECONDS, was the p99 at half peak; renewing ahead of expiry,
+        # below, keeps a busy bearer from missing at all.)
         self._filling: dict[str, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -273,8 +295,15 @@ class FastReads:
             return
         ip = scope["client"][0] if scope.get("client") else ""
         query: bytes = scope.get("query_string", b"")
-        if await self._from_memory(send, token, ip, query):
-            return
+        caller = bearer.cached(self.runtime, token, ip)
+        if caller is not None and _may_read(caller):
+            hit = self.views.get(caller, query)
+            if hit is not None:
+                if self.views.renewal_due(caller):
+                    await self._renew(scope, receive, send, token, ip, query, caller)
+                else:
+                    await _answer(send, hit)
+                return
         filling = self._filling.get(token)
         if filling is not None:
             await filling.wait()
@@ -291,18 +320,37 @@ class FastReads:
 
     async def _from_memory(self, send: Send, token: str, ip: str, query: bytes) -> bool:
         caller = bearer.cached(self.runtime, token, ip)
-        if caller is None or caller.user_id is None or not _may_read(caller):
+        if caller is None or not _may_read(caller):
             return False
-        hit = self.views.get(caller.user_id, query)
+        hit = self.views.get(caller, query)
         if hit is None:
             return False
-        await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
-        await send({"type": "http.response.body", "body": hit[1]})
+        await _answer(send, hit)
         return True
+
+    async def _renew(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        token: str,
+        ip: str,
+        query: bytes,
+        caller: Caller,
+    ) -> None:
+        """This request goes through FastAPI with its bearer checked against the database
+        again, while the others are still answered from memory: both caches start a new life
+        before they lapse. A refusal now (revoked, disabled…) ends them at once."""
+        with bearer.rechecking():
+            status = await self._answer_and_keep(scope, receive, send, token, ip, query)
+        if status != 200:
+            bearer.forget(self.runtime, token)
+            if caller.user_id is not None:
+                self.views.forget_ids([caller.user_id])
 
     async def _answer_and_keep(
         self, scope: Scope, receive: Receive, send: Send, token: str, ip: str, query: bytes
-    ) -> None:
+    ) -> int:
         """FastAPI answers; a 200 is kept as the view of the caller it resolved."""
         generation = self.views.generation
         status = 0
@@ -321,11 +369,11 @@ class FastReads:
             await send(message)
 
         await self.app(scope, receive, keep)
-        if not complete:
-            return
-        caller = bearer.cached(self.runtime, token, ip)
-        if caller is not None and _may_read(caller):
-            self.views.put(caller, query, headers, bytes(body), generation)
+        if complete:
+            caller = bearer.cached(self.runtime, token, ip)
+            if caller is not None and _may_read(caller):
+                self.views.put(caller, query, headers, bytes(body), generation)
+        return status
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:

@@ -41,6 +41,9 @@ class CallerCache:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, caller)
 
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
     def forget_where(self, *, user_id: int | None = None, key_pk: int | None = None) -> None:
         """Drop this node's cached callers of a user or key, after a revocation or a change."""
         doomed = [

@@ -7,6 +7,9 @@ result is kept in the node's CallerCache for a moment to keep the hot path cheap
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_address
@@ -30,6 +33,9 @@ from celito.users.models import User
 log = logging.getLogger("celito.auth")
 
 _LAST_USED_GRANULARITY = timedelta(seconds=60)
+# Set while a request renews a cached bearer ahead of its expiry (celito.fastreads): resolve()
+# then checks the bearer against the database, and replaces the cached caller.
+_rechecking: ContextVar[bool] = ContextVar("celito_bearer_rechecking", default=False)
 
 
 def _api_enabled(domain: Domain | None, reseller_enabled: bool) -> bool:
@@ -181,9 +187,23 @@ def cached(runtime: Runtime, token: str, ip: str) -> Caller | None:
     return caller
 
 
+@contextmanager
+def rechecking() -> Iterator[None]:
+    """Within this, resolve() ignores the cached caller (and caches what it finds instead)."""
+    reset = _rechecking.set(True)
+    try:
+        yield
+    finally:
+        _rechecking.reset(reset)
+
+
+def forget(runtime: Runtime, token: str) -> None:
+    runtime.callers.drop(sha256_hex(token))
+
+
 async def resolve(session: AsyncSession, runtime: Runtime, token: str, ip: str) -> Caller:
     cache_key = sha256_hex(token)
-    caller = runtime.callers.get(cache_key)
+    caller = None if _rechecking.get() else runtime.callers.get(cache_key)
     if caller is None:
         if token.startswith(ACCESS_PREFIX):
             caller = await _from_access_token(session, runtime, token)
