@@ -148,8 +148,9 @@ class Cpu:
         self.client = self.server = 0.0
 
     def __enter__(self) -> Cpu:
-        self._c = time.process_time()
+        # The database's reading first: scanning /proc is not the loader's work.
         self._s = db_backend_cpu(self.database)
+        self._c = time.process_time()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -335,3 +335,30 @@ def test_a_cdr_sent_again_deep_in_a_big_batch_is_the_only_one_skipped(
     assert (result.received, result.inserted, result.duplicates) == (3001, 3000, 1)
     announced = [e.payload["id"] for e in events(server, d, "cdr")]
     assert announced == ["sent-before"] + [f"big-{minute}" for minute in range(1, 3001)]
+
+
+def test_rows_the_database_would_refuse_are_refused_alone(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """Values that pass for Python but not for the store are refused row by row, before the
+    batch reaches the database, instead of failing the whole batch there."""
+    d = tenant.domain
+    good = _cdr(d, 0, 10, **{"call-orig-user": "1001"})
+    result = ingest(
+        server,
+        [
+            {
+                **good,
+                "call-orig-call-id": "nan@test",
+                "call-intelligence-percent-positive": float("nan"),
+            },
+            {**good, "call-orig-call-id": "surrogate@test", "call-term-user": "10\ud80001"},
+            {**good, "call-orig-call-id": "long@test", "call-total-duration-seconds": 2**40},
+            {**good, "call-orig-call-id": "far@test", "call-answer-datetime": 10**20},
+            good,
+        ],
+    )
+    assert result.inserted == 1 and [i for i, _ in result.rejected] == [0, 1, 2, 3]
+    assert [e.payload["call-orig-call-id"] for e in events(server, d, "cdr")] == [
+        good["call-orig-call-id"]
+    ]

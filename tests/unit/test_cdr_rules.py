@@ -110,6 +110,11 @@ def test_prepare_fills_defaults_and_refuses_bad_rows() -> None:
         "longer than": {**row, "call-orig-user": "9" * 65},
         "NUL": {**row, "call-term-user": "10\x0002"},
         "not a plain value": {**row, "call-tag": ["a"]},
+        "not a datetime": {**row, "call-answer-datetime": 10**20},
+        "not a number": {**row, "call-total-duration-seconds": float("inf")},
+        "does not fit": {**row, "call-total-duration-seconds": 2**31},
+        "lone surrogate": {**row, "call-orig-user": "10\ud80001"},
+        "call-tag holds a lone surrogate": {**row, "call-tag": "x\udfff"},
     }
     for reason, bad in refusals.items():
         with pytest.raises(ValueError, match=reason):

@@ -235,23 +235,23 @@ def derive_direction(row: Mapping[str, Any], domain: str, answered: bool) -> int
 
 def to_utc(value: Any, field: str) -> datetime | None:
     """A CDR timestamp: a datetime, epoch seconds, or an ISO string (naive = UTC)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value if value.tzinfo is UTC else value.astimezone(UTC)
+    if isinstance(value, datetime) and value.tzinfo is UTC:
+        return value
     if value is None or value == "" or value == "0000-00-00 00:00:00":
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC) if value > 0 else None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit():
-            return datetime.fromtimestamp(int(text), UTC) if int(text) > 0 else None
-        try:
+    try:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC) if value > 0 else None
+        if isinstance(value, str):
+            text = value.strip()
+            if text.isdigit():
+                return datetime.fromtimestamp(int(text), UTC) if int(text) > 0 else None
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"{field}: '{value}' is not a datetime") from None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError, OSError):  # not a date, or out of datetime's range
+        raise ValueError(f"{field}: '{value}' is not a datetime") from None
     raise ValueError(f"{field}: {type(value).__name__} is not a datetime")
 
 
@@ -264,7 +264,7 @@ def to_int(value: Any, field: str) -> int | None:
         return value
     try:
         return int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{field}: '{value}' is not a number") from None
 
 

@@ -129,6 +129,8 @@ _COLUMN_NAMES = frozenset(COLUMNS)
 _DATA_DATETIMES = DATETIME_FIELDS - COLUMNS.keys()
 _DATA_INTS = INT_FIELDS - COLUMNS.keys()
 _DATA_CONVERTED = _DATA_DATETIMES | _DATA_INTS
+# The duration columns are 32-bit integers.
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _PLAIN = frozenset({str, int, float, bool})
 # (API name, column, max length) of the text columns a source row fills directly.
 _TEXT_COLUMNS = tuple(
@@ -138,14 +140,24 @@ _TEXT_COLUMNS = tuple(
 )
 
 
+def _check_unicode(value: str, name: str) -> None:
+    """Refuses a lone surrogate (what a JSON `\\ud800` decodes to): no database stores one,
+    and it would fail the whole batch there."""
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValueError(f"{name} holds a lone surrogate, not text") from None
+
+
 def _text(value: Any, name: str, limit: int) -> str | None:
     if value is None or value == "":
         return None
-    if type(value) is not str:
-        value = str(value)
-    if len(value) > limit or "\x00" in value:
+    text: str = value if type(value) is str else str(value)
+    if len(text) > limit or "\x00" in text:
         raise ValueError(f"{name} is longer than {limit} characters or holds a NUL")
-    return str(value)
+    _check_unicode(text, name)
+    return text
 
 
 def zulu(value: datetime | None) -> str | None:
@@ -193,6 +205,8 @@ def _data_value(key: str, value: Any) -> Any:
         raise ValueError(f"{key}: {kind.__name__} is not a plain value")
     if kind is float and not math.isfinite(value):
         raise ValueError(f"{key}: {value} is not a finite number")  # JSON has no NaN
+    if kind is str:
+        _check_unicode(value, key)
     return value
 
 
@@ -225,7 +239,11 @@ def _prepare(row: Mapping[str, Any], known_domains: Mapping[str, _DomainInfo]) -
         direction = derive_direction(row, info.name, answer is not None)
     elif direction not in (0, 1, 2, 3):
         raise ValueError(f"call-direction {direction} is not 0-3")
-    hold = to_int(get("call-on-hold-duration-seconds"), "call-on-hold-duration-seconds")
+    hold = to_int(get("call-on-hold-duration-seconds"), "call-on-hold-duration-seconds") or 0
+    if not (_INT_MIN <= total <= _INT_MAX and _INT_MIN <= talking <= _INT_MAX):
+        raise ValueError("a call duration does not fit in the store")
+    if not _INT_MIN <= hold <= _INT_MAX:
+        raise ValueError("call-on-hold-duration-seconds does not fit in the store")
     text: dict[str, str | None] = {}
     for api, column, limit in _TEXT_COLUMNS:
         value = get(api)
@@ -238,7 +256,7 @@ def _prepare(row: Mapping[str, Any], known_domains: Mapping[str, _DomainInfo]) -
         if key in _COLUMN_NAMES or value is None or value == "":
             continue
         key = ALIASES.get(key, key)
-        if type(value) is not str or key in _DATA_CONVERTED:
+        if type(value) is not str or key in _DATA_CONVERTED or not value.isascii():
             value = _data_value(key, value)
             if value is None:
                 continue
@@ -254,7 +272,7 @@ def _prepare(row: Mapping[str, Any], known_domains: Mapping[str, _DomainInfo]) -
         direction,
         total,
         talking,
-        hold or 0,
+        hold,
         text["orig_callid"],
         orig_user,
         # An end named without its domain is an end in this domain.
