@@ -17,6 +17,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from celito.auth import throttle
 from celito.devices.schemas import normalize_mac
+from celito.kit.docs import operation
 from celito.phones import provisioning
 from celito.phones import service as phones
 from celito.phones.models import Phone
@@ -39,17 +40,23 @@ def _not_found() -> Response:
 
 @router.get(
     "/cfg/{filename}",
-    summary="Download a phone's provisioning file",
-    description=(
+    response_class=PlainTextResponse,
+    **operation(
+        "Download a phone's provisioning file",
         "What a Yealink phone fetches at boot and on re-provisioning: `<mac>.boot`, "
         "`y0000000000XX.cfg` (the model's common file) and `<mac>.cfg` (its accounts, keys, "
         "time zone, Action URI allow-list, re-provisioning interval and one action URL per "
         "event). HTTP Digest with the domain's provisioning credentials "
         "(`GET /ns-api/v2/domains/{domain}/provisioning`) or the phone's own "
         "(`device-provisioning-username`/`-password`). Point phones at "
-        "`<this server>/cfg/` (DHCP option 66, RPS or `static.auto_provision.server.url`)."
+        "`<this server>/cfg/` (DHCP option 66, RPS or `static.auto_provision.server.url`). "
+        "Wrong credentials: 401 with a new challenge; an unknown or another domain's MAC: 404; "
+        "repeated failures: 429 with Retry-After.",
+        roles=["anyone (a phone, with the provisioning credentials)"],
+        example="#!version:1.0.0.1\naccount.1.enable = 1\naccount.1.user_name = 1001\n",
+        errors=(401, 404, 429),
+        security=[],
     ),
-    response_class=PlainTextResponse,
 )
 async def cfg_file(filename: str, request: Request) -> Response:
     runtime = runtime_of(request)

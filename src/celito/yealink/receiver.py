@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from celito.devices.schemas import normalize_mac
+from celito.kit.docs import operation
 from celito.phones.reports import Report
 from celito.web import client_ip
 from celito.yealink import events
@@ -61,17 +62,21 @@ def parse(query: str, event: events.PhoneEvent) -> dict[str, str]:
 
 @router.get(
     "/ns-api/hooks/yealink/{mac}/{token}/{event}",
-    summary="Receive a phone's event (Action URL)",
-    description=(
+    response_class=Response,
+    **operation(
+        "Receive a phone's event (Action URL)",
         "Called by Yealink phones, not by integrations: the platform writes one such URL per "
         "event into every phone's file, with the phone's MAC and secret in the path and the "
         "event's variables in the query. Each report updates the phone's state and becomes "
         "`phone` events (plus `device`, `call` and `presence` where they apply) for "
         "subscriptions and the live stream, and calls the matching phone hooks. Answers 200 "
-        "with an empty body once committed; 403 for an unknown phone or a wrong secret."
+        "with an empty body once committed; 403 for an unknown phone or a wrong secret, 404 "
+        "for an event the platform never configures, 414 for an oversized query.",
+        roles=["anyone (a phone, with its secret in the URL)"],
+        example="(an empty body)",
+        errors=(403, 404),
+        security=[],
     ),
-    include_in_schema=True,
-    status_code=200,
 )
 async def action_url(mac: str, token: str, event: str, request: Request) -> Response:
     raw = request.scope.get("query_string", b"")
