@@ -22,10 +22,10 @@ clock as the receiver). The rate is searched: the peak PUT rate with the subscri
 delivering, then 20 s trials from 80 % of it, stepping down by 20 % until one passes (all
 delivered, p99 < 250 ms, rate held), then the full run at that rate.
 
-Baselines, same run: the receiver round trip (httpx.AsyncClient — the client the server uses —
-POSTing a 25-event batch, one at a time); PostgreSQL: the producer's peak rate of bare commits
-(the same row inserted without the outbox: no advisory lock, no NOTIFY) and of outbox commits;
-SQLite: the peak PUT rate with no subscriptions.
+Baselines, same run: the receiver round trip (celito.events.poster — the client the server
+uses — POSTing a 25-event batch, one at a time); PostgreSQL: the producer's peak rate of bare
+commits (the same row inserted straight into `events`, not through the outbox) and of outbox
+commits; SQLite: the peak PUT rate with no subscriptions.
 
     .venv/bin/python bench/events_webhooks.py [--postgres] [--seconds 60] [--rate 500]
 
@@ -282,6 +282,27 @@ def max_event_id(store: h.Backend) -> int:
         return int(row[0]) if row else 0
 
 
+def event_ids_by_seq(store: h.Backend, after: int, wait: float = 30.0) -> dict[int, int]:
+    """`bench-seq` → event id for the producer's events above `after`, once every committed
+    event is numbered (the queue is empty: see celito.events.sequencer)."""
+    import psycopg
+
+    assert store.database_url is not None
+    url = store.database_url.replace("postgresql+psycopg", "postgresql")
+    deadline = time.monotonic() + wait
+    with psycopg.connect(url, autocommit=True) as conn:
+        while conn.execute("SELECT count(*) FROM event_queue").fetchone() != (0,):
+            if time.monotonic() > deadline:
+                raise RuntimeError("events were left unnumbered in event_queue")
+            time.sleep(0.1)
+        rows = conn.execute(
+            "SELECT id, (payload->>'bench-seq')::bigint FROM events "
+            "WHERE id > %s AND payload->>'bench-seq' IS NOT NULL",
+            (after,),
+        ).fetchall()
+    return {int(seq): int(event_id) for event_id, seq in rows}
+
+
 def put_prelude(path: str, body: str, token: str, rate: float | None) -> str:
     """Lua for wrk: PUT `body` to `path` with the bearer token (paced when `rate` is set)."""
     lines = [
@@ -440,7 +461,7 @@ class _ReceiverState:
 
 
 class _HookProtocol(asyncio.Protocol):
-    """A minimal HTTP/1.1 server: keep-alive, content-length bodies (what httpx sends)."""
+    """A minimal HTTP/1.1 server: keep-alive, content-length bodies (what the server sends)."""
 
     def __init__(self, state: _ReceiverState) -> None:
         self.state = state
@@ -540,19 +561,22 @@ def receiver(workdir: Path) -> Iterator[Receiver]:
 
 
 async def _round_trips(url: str, body: bytes, count: int) -> list[float]:
-    """ms per POST, one at a time, with the delivery worker's client settings."""
+    """ms per POST, one at a time, with the delivery worker's HTTP client and settings."""
+    from celito.events.poster import Poster
+
     took: list[float] = []
     headers = {"content-type": "application/json", "webhook-id": "msg_base"}
-    async with httpx.AsyncClient(
-        timeout=httpx.Timeout(10, connect=3.0),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-    ) as client:
+    client = Poster(10.0, connect_timeout=3.0)
+    try:
         for n in range(count + 50):
             start = time.perf_counter()
-            response = await client.post(url, content=body, headers=headers)
-            response.raise_for_status()
+            answer = await client.post(url, body, headers)
+            if answer.status != 200:
+                raise RuntimeError(f"receiver answered {answer.status}")
             if n >= 50:
                 took.append((time.perf_counter() - start) * 1000)
+    finally:
+        await client.aclose()
     return took
 
 
@@ -604,17 +628,18 @@ async def _produce(args: argparse.Namespace, template: dict[str, Any]) -> dict[s
                 before = time.time()
                 payload["bench-t"] = before
                 if args.bare:
-                    row = Event(
-                        model=args.model,
-                        action="update",
-                        reseller=args.reseller,
-                        domain=domain,
-                        user=args.user,
-                        payload=payload,
+                    session.add(
+                        Event(
+                            model=args.model,
+                            action="update",
+                            reseller=args.reseller,
+                            domain=domain,
+                            user=args.user,
+                            payload=payload,
+                        )
                     )
-                    session.add(row)
                 else:
-                    row = outbox.record(
+                    outbox.record(
                         session,
                         args.model,
                         "update",
@@ -625,7 +650,9 @@ async def _produce(args: argparse.Namespace, template: dict[str, Any]) -> dict[s
                     )
                 await session.commit()
                 after = time.time()
-            records.append((row.id, before, after))
+            # The event's id is handed out after the commit (events.sequencer): produce()
+            # finds it afterwards by `bench-seq`.
+            records.append((seq, before, after))
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(args.concurrency)))
@@ -669,6 +696,7 @@ def produce(
     """Runs `processes` producer processes for `seconds`, `rate` events/s in all (0 = as fast
     as they can), each with `concurrency` sessions; CPU shares include our PG backends."""
     assert store.database_url is not None
+    first = max_event_id(store)
     template_file = workdir / "template.json"
     template_file.write_text(json.dumps(template or {}))
     outs = [workdir / f"produced-{time.monotonic_ns()}-{k}.json" for k in range(processes)]
@@ -701,7 +729,8 @@ def produce(
                 raise RuntimeError(f"producer failed; see {workdir / f'producer{k}.err'}")
         cpu = meter.shares()
     results = [json.loads(out.read_text()) for out in outs]
-    records = [(int(i), float(a), float(b)) for r in results for i, a, b in r["records"]]
+    ids = event_ids_by_seq(store, first)
+    records = [(ids[int(q)], float(a), float(b)) for r in results for q, a, b in r["records"]]
     elapsed = max(float(r["elapsed"]) for r in results)
     commit_ms = [(b - a) * 1000 for _, a, b in records]
     return Produced(
@@ -717,39 +746,83 @@ def produce(
 
 
 async def _breakdown(data_dir: str, database_url: str, post_url: str, batch: int) -> None:
-    """Times each stage of one delivery batch with celito's own code, CPU and wall, and prints
+    """Times each stage of webhook delivery with celito's own code, CPU and wall, and prints
     one JSON object: {stage: [cpu_us, wall_us]}. Runs against the database of a finished run
-    (the server is idle), in a process of its own."""
-    from sqlalchemy import select
+    (the server is idle), in a process of its own, with 10 subscriptions of its own (leased to
+    it, so the server leaves them alone) on model `subscriber`."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete, select
 
     from celito.config import Settings
+    from celito.db import utcnow
     from celito.events import outbox
     from celito.events.bus import Wakeup
-    from celito.events.delivery import DeliveryWorker
+    from celito.events.delivery import SUBS, DeliveryWorker, Held, Outcome
     from celito.events.models import Event
-    from celito.events.render import event_json
-    from celito.events.signing import sign
+    from celito.events.sequencer import sequencer_for
+    from celito.events.signing import new_secret
     from celito.events.stream import StreamHub, frame
-    from celito.events.targets import check_target
     from celito.runtime import Runtime
-    from celito.subscriptions.models import Subscription
 
     settings = Settings(
         data_dir=Path(data_dir), database_url=database_url or None, webhook_allow_private=True
     )
     runtime = Runtime.build(settings)
-    worker = DeliveryWorker(runtime, Wakeup())
+    worker = DeliveryWorker(runtime)
     hub = StreamHub(runtime, Wakeup())
     db = runtime.db
-    async with db.reader() as session:
-        sub = (await session.scalars(select(Subscription).limit(1))).one()
+    subs = [f"breakdown{i}" for i in range(SUBSCRIPTIONS)]
+    async with db.writer() as session:
         newest = int(await session.scalar(select(Event.id).order_by(Event.id.desc())) or 0)
-    sub.cursor = max(0, newest - 20 * batch)
-    events, _ = await worker._batch(sub)
-    if len(events) < batch:
-        raise RuntimeError(f"need {batch} events after the cursor, found {len(events)}")
-    bodies = [event_json(e) for e in events]
-    body = json.dumps(bodies, separators=(",", ":")).encode()
+        start = await session.scalar(
+            select(Event.id)
+            .where(Event.model == "subscriber")
+            .order_by(Event.id.desc())
+            .offset(batch)
+            .limit(1)
+        )
+        if start is None:
+            raise RuntimeError(f"need {batch + 1} subscriber events, found fewer")
+        now = utcnow()
+        await session.execute(
+            SUBS.insert(),
+            [
+                {
+                    "id": sub_id,
+                    "model": "subscriber",
+                    "post_url": post_url,
+                    "reseller": "*",
+                    "domain": "*",
+                    "user": "*",
+                    "owner_reseller": "",
+                    "owner_domain": "",
+                    "created_by": "bench",
+                    "user_scope": "Super User",
+                    "secret": new_secret(),
+                    "preferred_server": "",
+                    "created_at": now,
+                    "enabled": True,
+                    "status": "active",
+                    "status_reason": "",
+                    "error_count": 0,
+                    "posts_count": 0,
+                    "cursor": newest,
+                    "attempt": 0,
+                    "next_attempt_at": now,
+                    "leased_by": "breakdown",
+                    "leased_until": now + timedelta(days=1),
+                    "lease_token": worker.token,
+                    "revision": 0,
+                }
+                for sub_id in subs
+            ],
+        )
+        await session.commit()
+        rows = (await session.execute(select(*SUBS.c).where(SUBS.c.id.in_(subs)))).all()
+    worker.held = {row.id: Held.of(row) for row in rows}
+    worker._index()
+    held = list(worker.held.values())
     stages: dict[str, tuple[float, float]] = {}
 
     async def stage(name: str, fn: Any, rounds: int = 200) -> None:
@@ -763,34 +836,43 @@ async def _breakdown(data_dir: str, database_url: str, post_url: str, batch: int
             (time.perf_counter() - wall) / rounds * 1e6,
         )
 
-    async def get_sub() -> None:
-        async with db.reader() as session:
-            await session.get(Subscription, sub.id)
+    def rewind(behind: Sequence[Held]) -> None:
+        worker.head = newest if len(behind) < len(held) else start
+        for sub in held:
+            sub.pending.clear()
+            sub.loaded_upto = start if sub in behind else newest
 
-    async def read_batch() -> None:
-        await worker._batch(sub)
+    async def claim_look() -> None:
+        await worker.claim()
 
-    async def render() -> None:
-        json.dumps([event_json(e) for e in events], separators=(",", ":")).encode()
+    async def renew() -> None:
+        await worker.renew()
 
-    async def signing() -> None:
-        sign(sub.secret, "msg_x_1_2", int(time.time()), body)
+    async def feed() -> None:
+        rewind(held)
+        await worker.read_feed()
 
-    headers = {"content-type": "application/json", "webhook-id": "msg_base"}
+    async def catch_up() -> None:
+        rewind(held[:1])
+        await worker.catch_up(held[0])
 
-    async def post() -> None:
-        await check_target(post_url, allow_private=True)
-        r = await worker.http.post(post_url, content=body, headers=headers)
-        r.raise_for_status()
+    rewind(held)
+    await worker.read_feed()
+    items = list(held[0].pending)
+
+    async def send() -> None:
+        outcome = await worker.send(held[0], items)
+        if not outcome.succeeded:
+            raise RuntimeError(f"POST failed: {outcome.status} {outcome.error}")
 
     async def settle() -> None:
-        await worker._settle(sub, events, "msg_bench", 200, True, 1, "ok", "")
-
-    async def dispatch() -> None:
-        await worker.dispatch_due()
+        for sub in held:
+            sub.unsettled += 1
+            worker.outcomes.append(Outcome(sub, items, f"msg_{sub.id}", utcnow(), 200, 1, "", ""))
+        await worker.settle()
 
     async def hub_read() -> None:
-        hub.position = events[0].id - 1
+        hub.position = start
         async with db.reader() as session:
             rows = (
                 await session.scalars(
@@ -802,23 +884,29 @@ async def _breakdown(data_dir: str, database_url: str, post_url: str, batch: int
 
     async def commit_event() -> None:
         async with db.writer() as session:
-            outbox.record(session, "cdr", "update", bodies[0], domain="bench-breakdown")
+            outbox.record(session, "cdr", "update", {"n": 1}, domain="bench-breakdown")
             await session.commit()
+        if not db.is_sqlite:
+            await sequencer_for(db.engine).settled()
 
     async def empty_commit() -> None:
         async with db.writer() as session:
             await session.commit()
 
-    await stage("reader session + get(Subscription)", get_sub)
-    await stage(f"_batch: max(id) + select {batch} events (ORM)", read_batch)
-    await stage(f"event_json + json.dumps of {batch} events", render)
-    await stage("sign (HMAC-SHA256 of the body)", signing)
-    await stage("check_target + httpx POST to the receiver", post)
-    await stage("_settle: insert attempt + update subscription", settle)
-    await stage("dispatch_due (each wake-up, all subs busy)", dispatch)
+    n = len(held)
+    await stage("claim: look for due subscriptions (none)", claim_look)
+    await stage(f"renew: extend {n} leases", renew)
+    await stage(f"feed: read {batch} events, render once, hand to {n} subs", feed)
+    await stage(f"catch-up: one sub reads back {batch} events", catch_up)
+    await stage(f"send: sign + check_target + POST of {batch} events", send)
+    await stage(f"settle: {n} POSTs in one transaction (attempts + cursors)", settle)
     await stage(f"stream hub: read + frame {batch} events", hub_read)
-    await stage("one outbox commit (record + commit)", commit_event)
+    numbered = "" if db.is_sqlite else " + sequencer move"
+    await stage(f"one outbox commit (record + commit{numbered})", commit_event)
     await stage("one empty writer transaction", empty_commit)
+    async with db.writer() as session:
+        await session.execute(delete(SUBS).where(SUBS.c.id.in_(subs)))
+        await session.commit()
     await worker.http.aclose()
     await db.dispose()
     print(json.dumps({"batch": batch, "stages": stages}), flush=True)

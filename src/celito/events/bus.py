@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -40,9 +41,9 @@ class Wakeup:
 class PostgresListener:
     """LISTENs on the outbox channel and turns each NOTIFY into a local wake-up."""
 
-    def __init__(self, url: str, wakeup: Wakeup) -> None:
+    def __init__(self, url: str, wake: Callable[[], None]) -> None:
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self._wakeup = wakeup
+        self._wake = wake
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -63,9 +64,9 @@ class PostgresListener:
                 ) as conn:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     delay = 0.5
-                    self._wakeup.set()  # catch up on anything committed while disconnected
+                    self._wake()  # catch up on anything committed while disconnected
                     async for _ in conn.notifies():
-                        self._wakeup.set()
+                        self._wake()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any connection trouble: retry, readers poll meanwhile

@@ -15,7 +15,7 @@ EventId = BigInteger().with_variant(Integer(), "sqlite")
 class Event(Base):
     """The outbox: one row per platform event, written in the transaction of the change.
 
-    Ids grow in commit order (see outbox.record), so a reader that has seen id N has seen
+    Ids grow in commit order (see events.hooks), so a reader that has seen id N has seen
     every committed event below N. Webhook cursors and stream resumption rely on that.
     """
 
@@ -27,6 +27,26 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    model: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    reseller: Mapped[str] = mapped_column(String(64), default="")
+    domain: Mapped[str] = mapped_column(String(128), default="")
+    user: Mapped[str] = mapped_column(String(64), default="")
+    node: Mapped[str] = mapped_column(String(128), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class QueuedEvent(Base):
+    """PostgreSQL: an event committed with its change but not yet numbered.
+
+    Transactions write here without any lock; the sequencer (events.sequencer) moves committed
+    rows into `events` in one serialised step, which hands out commit-ordered ids.
+    """
+
+    __tablename__ = "event_queue"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
     model: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32))
     reseller: Mapped[str] = mapped_column(String(64), default="")

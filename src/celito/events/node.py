@@ -13,6 +13,7 @@ from celito.db import utcnow
 from celito.events.bus import PostgresListener, Wakeup
 from celito.events.delivery import DeliveryWorker
 from celito.events.models import Event, Node
+from celito.events.sequencer import sequencer_for
 from celito.events.stream import StreamHub
 from celito.runtime import Runtime
 from celito.subscriptions.models import DeliveryAttempt, Subscription
@@ -20,6 +21,7 @@ from celito.subscriptions.models import DeliveryAttempt, Subscription
 log = logging.getLogger("celito.events")
 
 HEARTBEAT_SECONDS = 10.0
+SWEEP_SECONDS = 1.0
 ATTEMPT_RETENTION = timedelta(days=30)
 
 
@@ -28,34 +30,42 @@ class EventServices:
         self.runtime = runtime
         self.wakeup = Wakeup()
         self.hub = StreamHub(runtime, self.wakeup)
-        self.delivery = DeliveryWorker(runtime, self.wakeup)
+        self.delivery = DeliveryWorker(runtime)
         self.listener = (
             None
             if runtime.db.is_sqlite
-            else PostgresListener(runtime.settings.resolved_database_url, self.wakeup)
+            else PostgresListener(runtime.settings.resolved_database_url, self.wake)
         )
-        self._housekeeping: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def wake(self) -> None:
+        """New events may be in the outbox: the stream and the deliveries look."""
+        self.wakeup.set()
+        self.delivery.kick()
 
     async def start(self) -> None:
-        self.runtime.db.event_listeners.append(self.wakeup.set)
+        self.runtime.db.event_listeners.append(self.wake)
         await self._heartbeat()
         if self.listener is not None:
             self.listener.start()
         await self.hub.start()
         self.delivery.start()
-        self._housekeeping = asyncio.create_task(self._housekeep(), name="celito-housekeeping")
+        self._tasks.append(asyncio.create_task(self._housekeep(), name="celito-housekeeping"))
+        if not self.runtime.db.is_sqlite:
+            self._tasks.append(asyncio.create_task(self._sweep(), name="celito-event-sweep"))
 
     async def stop(self) -> None:
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+                await task
         await self.delivery.stop()
         await self.hub.stop()
         if self.listener is not None:
             await self.listener.stop()
+            await sequencer_for(self.runtime.db.engine).close()
         with contextlib.suppress(ValueError):
-            self.runtime.db.event_listeners.remove(self.wakeup.set)
+            self.runtime.db.event_listeners.remove(self.wake)
 
     async def _heartbeat(self) -> None:
         node = self.runtime.settings.node_id
@@ -66,6 +76,18 @@ class EventServices:
             else:
                 row.seen_at = utcnow()
             await session.commit()
+
+    async def _sweep(self) -> None:
+        """Numbers events a process queued but did not get to number (it died, or exited
+        right after its commit): see events.sequencer."""
+        sequencer = sequencer_for(self.runtime.db.engine)
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                if await sequencer.sweep():
+                    self.wake()
+            except Exception as exc:
+                log.warning("event sweep failed (%s); will retry", exc)
 
     async def _housekeep(self) -> None:
         ticks = 0

@@ -1,18 +1,23 @@
 """Recording events inside the caller's transaction.
 
 `record` only queues the event on the session; the rows are written by the commit hook in
-events.hooks, at the very end of the transaction and under a lock, so ids follow commit order.
+events.hooks, at the very end of the transaction, and numbered in commit order (directly on
+SQLite, by events.sequencer on PostgreSQL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
-from celito.events.hooks import PENDING
-from celito.events.models import Event
+from celito.db import utcnow
+from celito.events.hooks import PENDING, SEQUENCER
+from celito.events.models import Event, QueuedEvent
+from celito.events.sequencer import sequencer_for
 
 MODELS = (
     "subscriber",
@@ -28,6 +33,9 @@ MODELS = (
     "phone",
 )
 
+_INSERT_EVENTS = insert(cast(Table, Event.__table__))
+_INSERT_QUEUE = insert(cast(Table, QueuedEvent.__table__))
+
 
 def record(
     session: AsyncSession,
@@ -39,18 +47,39 @@ def record(
     domain: str = "",
     user: str = "",
     node: str = "",
-) -> Event:
-    """Adds an event to the outbox as part of the session's transaction."""
+) -> None:
+    """Adds an event to the outbox as part of the session's transaction.
+
+    Its id is known only once it is numbered after the commit (see events.sequencer)."""
     if model not in MODELS:
         raise ValueError(f"unknown event model {model}")
-    row = Event(
-        model=model,
-        action=action,
-        reseller=reseller,
-        domain=domain,
-        user=user,
-        node=node,
-        payload=dict(payload),
+    pending: list[dict[str, Any]] | None = session.info.get(PENDING)
+    if pending is None:
+        pending = session.info[PENDING] = []
+        if SEQUENCER not in session.info:
+            bind = session.bind
+            session.info[SEQUENCER] = (
+                sequencer_for(bind)
+                if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql"
+                else None
+            )
+    pending.append(
+        {
+            "model": model,
+            "action": action,
+            "reseller": reseller,
+            "domain": domain,
+            "user": user,
+            "node": node,
+            "payload": dict(payload),
+        }
     )
-    session.info.setdefault(PENDING, []).append(row)
-    return row
+
+
+def write_pending(session: Session, pending: list[dict[str, Any]], *, queue: bool) -> None:
+    """The commit hook's half: one multi-row INSERT of the transaction's events, stamped with
+    the commit's time, into `event_queue` (to be numbered) or straight into `events`."""
+    at = utcnow()
+    for row in pending:
+        row["at"] = at
+    session.execute(_INSERT_QUEUE if queue else _INSERT_EVENTS, pending)

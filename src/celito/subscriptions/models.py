@@ -13,7 +13,9 @@ class Subscription(Base):
     """An integration's standing order: POST events of one model, within filters, to a URL.
 
     Delivery state lives here too: `cursor` is the last event id delivered (or skipped as not
-    matching); a node holds `leased_by` until `leased_until` while it delivers.
+    matching); a node holds `leased_by` until `leased_until` while it delivers, and
+    `lease_token` tells its worker processes apart. `revision` grows with every change made
+    through the API, so the holder notices one (a rewind, a new URL) and reloads.
     """
 
     __tablename__ = "subscriptions"
@@ -45,6 +47,8 @@ class Subscription(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     leased_by: Mapped[str | None] = mapped_column(String(128), default=None)
     leased_until: Mapped[datetime | None] = mapped_column(default=None)
+    lease_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
     last_delivered_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import false, func, select, true
+from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -241,6 +242,17 @@ async def list_(
     return list((await session.scalars(stmt)).all())
 
 
+async def _changed(session: AsyncSession, sub: Subscription) -> None:
+    """Tells the process delivering the subscription to read it again (see events.delivery).
+    Counted in SQL, so two changes at once still leave a revision the holder has not seen."""
+    await session.execute(
+        sa_update(Subscription)
+        .where(Subscription.id == sub.id)
+        .values(revision=Subscription.revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _resume(sub: Subscription) -> None:
     sub.enabled = True
     sub.status = "active" if sub.posts_count else "pending"
@@ -278,6 +290,7 @@ async def update(
     elif values.get("status") == "disabled":
         sub.enabled = False
         sub.status_reason = f"Disabled by {caller.uid}"
+    await _changed(session, sub)
     audit.record(
         session,
         caller,
@@ -302,6 +315,7 @@ async def renew(session: AsyncSession, caller: Caller, sub_id: str, body: Renewa
         sub.expires_at = base + DEFAULT_RENEWAL
     if sub.enabled:
         sub.next_attempt_at = utcnow()
+    await _changed(session, sub)
     audit.record(
         session,
         caller,
@@ -389,6 +403,7 @@ async def redeliver(
     sub.cursor = min(sub.cursor, start - 1)
     sub.retry_upto = None
     _resume(sub)
+    await _changed(session, sub)
     audit.record(
         session,
         caller,

@@ -1,0 +1,135 @@
+"""PostgreSQL: numbering committed events in commit order, one serialised step for many commits.
+
+Readers of the outbox (webhook cursors, the live stream) rely on ids growing in commit order: a
+reader that has seen id N must have seen every id below N that will ever commit. Handing out ids
+inside each writing transaction needs a lock held until that transaction's commit is durable,
+which lets only one commit in the cluster flush at a time (and NOTIFY takes another such lock).
+Instead a transaction writes its events to `event_queue`, with no lock and no NOTIFY; after it
+commits, the sequencer moves whatever is committed there into `events` under the outbox lock
+(OUTBOX_LOCK, also taken by anything that writes to `events` directly), one transaction per
+move, so the ids it hands out follow its own commits. One move numbers every event committed
+since the previous one and sends one NOTIFY for all of them.
+
+Every process that commits events runs a move right after its commit (`poke`); a node also
+sweeps the queue every second (`sweep`), so the events of a process that died between its
+commit and its move are numbered all the same. A move is one round trip on a connection of
+the sequencer's own: several statements in one simple query run as one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import Pool
+
+from celito.events.hooks import NOTIFY_CHANNEL, OUTBOX_LOCK
+
+log = logging.getLogger("celito.events")
+
+MOVE_LIMIT = 5000
+_COLUMNS = 'at, model, action, reseller, domain, "user", node, payload'
+# One simple query: its statements run as one transaction, which takes the lock first, moves
+# (ORDER BY id keeps the queue's order: each transaction's events as recorded) and, if it moved
+# anything, notifies. Built from constants only.
+_MOVE = (
+    f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK}); "  # noqa: S608
+    "WITH moved AS (DELETE FROM event_queue WHERE id IN "
+    f"(SELECT id FROM event_queue ORDER BY id LIMIT {MOVE_LIMIT}) RETURNING id, {_COLUMNS}), "
+    f"numbered AS (INSERT INTO events ({_COLUMNS}) "
+    f"SELECT {_COLUMNS} FROM moved ORDER BY id RETURNING 1), "
+    "counted AS (SELECT count(*) AS n FROM numbered) "
+    f"SELECT n, CASE WHEN n > 0 THEN pg_notify('{NOTIFY_CHANNEL}', '') END FROM counted"
+)
+
+
+class Sequencer:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._dsn = make_url(engine.url).set(drivername="postgresql")
+        self._conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+        self._lock: asyncio.Lock | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        # Called after the move that numbered the events of the commits that asked for it.
+        self._hooks: set[Callable[[], None]] = set()
+
+    def poke(self, hook: Callable[[], None] | None) -> None:
+        """After a commit that queued events: number them soon, then call `hook`."""
+        if hook is not None:
+            self._hooks.add(hook)
+        self._again = True
+        if self._task is not None and not self._task.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a synchronous caller): a node's sweep moves them
+            return
+        self._task = loop.create_task(self._drain(), name="celito-sequencer")
+
+    async def settled(self) -> None:
+        """Waits until the moves asked for so far are done."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _drain(self) -> None:
+        while self._again:
+            self._again = False
+            hooks, self._hooks = self._hooks, set()
+            try:
+                await self.move()
+            except Exception as exc:  # the database is away: a node's sweep catches up
+                log.warning("numbering queued events failed (%s); a node will retry", exc)
+                return
+            for hook in hooks:
+                hook()
+
+    async def move(self) -> int:
+        """Numbers every committed queued event (MOVE_LIMIT per transaction); returns how many."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        total = 0
+        async with self._lock:
+            while True:
+                if self._conn is None or self._conn.closed:
+                    dsn = self._dsn.render_as_string(hide_password=False)
+                    self._conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+                try:
+                    async with self._conn.cursor() as cursor:
+                        await cursor.execute(_MOVE)
+                        cursor.nextset()
+                        row = await cursor.fetchone()
+                except psycopg.Error:
+                    await self.close()
+                    raise
+                moved = int(row[0]) if row else 0
+                total += moved
+                if moved < MOVE_LIMIT:
+                    return total
+
+    async def sweep(self) -> int:
+        """Numbers whatever is queued (nothing to do costs one round trip, and no lock held
+        past it)."""
+        return await self.move()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+
+_sequencers: weakref.WeakKeyDictionary[Pool, Sequencer] = weakref.WeakKeyDictionary()
+
+
+def sequencer_for(engine: AsyncEngine) -> Sequencer:
+    """The sequencer of an engine's database (one per connection pool, so per process)."""
+    pool = engine.sync_engine.pool
+    found = _sequencers.get(pool)
+    if found is None:
+        found = _sequencers[pool] = Sequencer(engine)
+    return found
