@@ -583,6 +583,23 @@ def test_routing_does_not_change_the_snapshot() -> None:
 
 # -- properties ----------------------------------------------------------------------------------
 
+
+def test_busy_forward_to_a_device_rings_that_device_once() -> None:
+    """Found by the property below: 1005 is busy and forwards on busy to device 1001a."""
+    s = snap(
+        {"1001": (), "1005": (rule(forward_on_busy=on("1001a")),)},
+        {"1001": False, "1001a": True, "1005": True},
+    )
+    r = route(s, "1005", datetime(2026, 3, 2, tzinfo=UTC), busy={"1005", "1001"})
+    assert plan(r) == [
+        ("ring", ("1005",), 25),
+        ("forward", "1001a", "busy"),
+        ("ring", ("1001a",), 25),
+        ("hangup", "1001a", "no-answer"),
+    ]
+    assert [x.user for x in r.steps if x.action == "ring"] == ["1005", "1005"]
+
+
 EXTS = [str(1000 + i) for i in range(6)]
 destinations = st.sampled_from([*EXTS, "4999", "vmail_1000", "queue_2000", "+15551234567", "1001a"])
 features = st.fixed_dictionaries(
@@ -646,8 +663,13 @@ def test_every_route_is_finite_and_ends_once(
     assert actions and actions[-1] in TERMINAL
     assert not any(a in TERMINAL for a in actions[:-1])
     assert sum(a == "forward" for a in actions) <= max_forwards + 1
-    # Each user's rule applies at most once per call.
-    ringers = [x.user for x in r.steps if x.action == "ring" and x.user]
+    # Each user's rule applies at most once per call: a user's own devices ring at most once.
+    # (A forward straight to a device rings it in a step of the forwarding user's rule too.)
+    ringers = [
+        x.user
+        for before, x in zip((None, *r.steps), r.steps, strict=False)
+        if x.action == "ring" and x.user and not (before and before.action == "forward")
+    ]
     assert len(ringers) == len(set(ringers))
     for x in r.steps:
         if x.action == "ring":
