@@ -106,10 +106,11 @@ def _install() -> None:
         if connection.dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK})
             session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+            # Every line starts with a tab where its `at` goes: the stamp joins them.
+            stamp = at.isoformat()
+            data = (stamp + stamp.join(rows)).encode()
             # Commit runs this listener inside SQLAlchemy's greenlet: await_ drives the async
             # driver's COPY from here, as SQLAlchemy does for its own statements.
-            stamp = at.isoformat()
-            data = "".join(stamp + line for line in rows).encode()
             await_(_copy(connection.connection.driver_connection, data))
         else:
             # SQLite writers are serialised (BEGIN IMMEDIATE): ids follow commit order already.
