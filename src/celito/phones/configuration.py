@@ -76,12 +76,12 @@ class ConfigurationOut(ApiOut):
     last_modified_datetime: ApiDatetime = None
 
 
-def keys_of(phone: Phone) -> tuple[render.Key, ...] | None:
-    """The configured keys, or None when the phone has automatic keys."""
-    if phone.buttons is None:
+def keys_of(buttons: list[dict[str, Any]] | None) -> tuple[render.Key, ...] | None:
+    """The keys a phone's configured `buttons` make, or None when it has automatic keys."""
+    if buttons is None:
         return None
     found = []
-    for b in phone.buttons:
+    for b in buttons:
         feature = b["phoneconfiguration-button-feature"]
         target = str(b.get("phoneconfiguration-button-target", ""))
         line = int(target) if feature == "line" and target.isdigit() else 1

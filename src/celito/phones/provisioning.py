@@ -1,15 +1,18 @@
 """What a domain's phones download from `/cfg/`: the domain's provisioning profile (Digest
 credentials, settings, overrides) and the gathering of everything a phone's file holds.
 
-Files are rendered on every download from the current data (yealink.render is pure and cheap),
-so changing a user, a device, an override or the profile changes the next download; whether a
-phone has the current file is known by comparing the MD5 of a fresh rendering with the MD5 of
-what it last downloaded (`resync_pending`).
+Files are rendered on every download from the data as it is then (phones.filedata reads it in
+one statement; yealink.render is pure and cheap), so changing a user, a device, an override or
+the profile changes the next download; whether a phone has the current file is known by
+comparing the MD5 of a fresh rendering with the MD5 of what it last downloaded
+(`resync_pending`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,14 +29,14 @@ from celito.domains import service as domains
 from celito.domains.models import Domain
 from celito.errors import Unprocessable
 from celito.kit.names import check_time_zone
-from celito.phones import configuration, tokens
+from celito.phones import configuration, filedata, tokens
 from celito.phones import service as phones
 from celito.phones.models import Phone, ProvisioningProfile
 from celito.phones.schemas import ProvisioningOut, ProvisioningUpdate
-from celito.users.models import User
-from celito.yealink import render
+from celito.yealink import catalog, render
 
 log = logging.getLogger("celito.provisioning")
+NONCE_KEY = "provisioning_digest_nonce"
 
 DEFAULTS: dict[str, Any] = {
     "transport": "udp",
@@ -70,9 +73,14 @@ async def profile_for(session: AsyncSession, domain: Domain) -> ProvisioningProf
 
 
 def settings_of(profile: ProvisioningProfile, domain: Domain) -> dict[str, Any]:
-    merged = {**DEFAULTS, **profile.settings}
-    merged["sip_server"] = merged["sip_server"] or domain.name
-    merged["time_zone"] = merged["time_zone"] or domain.time_zone or "UTC"
+    return merged_settings(profile.settings, domain.name, domain.time_zone)
+
+
+def merged_settings(settings: Mapping[str, Any], domain: str, time_zone: str) -> dict[str, Any]:
+    """The profile's settings over the defaults; the domain fills the server and time zone."""
+    merged = {**DEFAULTS, **settings}
+    merged["sip_server"] = merged["sip_server"] or domain
+    merged["time_zone"] = merged["time_zone"] or time_zone or "UTC"
     return merged
 
 
@@ -190,15 +198,6 @@ async def door_for(session: AsyncSession, username: str) -> list[Door]:
     return found
 
 
-async def _colleagues(session: AsyncSession, domain: Domain, own: set[str], n: int) -> list[User]:
-    if n <= 0:
-        return []
-    stmt = select(User).where(User.domain_id == domain.id).order_by(User.user).limit(n)
-    if own:
-        stmt = stmt.where(User.user.not_in(own))
-    return list(await session.scalars(stmt))
-
-
 def _control_ips(settings: Settings, url: str) -> tuple[str, ...]:
     if settings.phone_control_ips:
         return tuple(settings.phone_control_ips)
@@ -208,30 +207,63 @@ def _control_ips(settings: Settings, url: str) -> tuple[str, ...]:
     return (host,) if host.replace(".", "").isdigit() else ("127.0.0.1",)
 
 
-async def spec_for(
-    session: AsyncSession, settings: Settings, phone: Phone, url: str
+@functools.lru_cache(maxsize=256)
+def _blf_keys(
+    people: tuple[filedata.Person, ...], own: frozenset[str], room: int
+) -> tuple[render.Key, ...]:
+    """BLF keys for the first colleagues by extension, in the line keys left: the same for
+    most phones of a domain, so made once per distinct set of inputs."""
+    colleagues = [p for p in people if p[0] not in own][: max(room, 0)]
+    return tuple(
+        render.Key("blf", user, f"{first} {last}".strip() or user, 1)
+        for user, first, last in colleagues
+    )
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The node-shared keys behind phones' files: the one sealing SIP and web passwords, the
+    one deriving action-URL tokens, and the one signing Digest nonces. They never change, so
+    a node reads them once."""
+
+    secrets: bytes
+    tokens: bytes
+    nonce: bytes
+
+
+async def keys(session: AsyncSession) -> Keys:
+    return Keys(
+        await tokens.cached_key(session, secrets.KEY_NAME),
+        await tokens.key(session),
+        await tokens.cached_key(session, NONCE_KEY),
+    )
+
+
+def spec_of(
+    data: filedata.FileData,
+    settings: Settings,
+    url: str,
+    keys: Keys,
+    firmware: str = "",
 ) -> render.PhoneSpec:
-    """Everything the phone's file says, gathered from the current data."""
-    domain = phone.domain
-    profile = await profile_for(session, domain)
-    values = settings_of(profile, domain)
-    model = phones.model_of(phone)
-    key = await secrets.load_key(session)
-    transport = phone.settings.get("transport") or values["transport"]
+    """Everything the phone's file says. `firmware` is what the phone says it runs, when it
+    says so (it decides the key names); otherwise the last one known."""
+    values = merged_settings(data.profile_settings, data.domain, data.time_zone)
+    model = catalog.find(data.model)
+    assert model is not None, f"phone {data.mac} has unknown model {data.model}"
+    transport = data.settings.get("transport") or values["transport"]
     accounts = []
-    for line in phone.lines:
-        device = line.device
-        owner = device.user
-        name = f"{owner.first_name} {owner.last_name}".strip() or owner.user
+    for line in data.accounts:
+        name = f"{line.first_name} {line.last_name}".strip() or line.user
         accounts.append(
             render.Account(
                 position=line.position,
                 enabled=line.enabled,
-                label=owner.user if line.position == 1 else f"{owner.user} ({device.name})",
+                label=line.user if line.position == 1 else f"{line.user} ({line.device})",
                 display_name=name,
-                user_name=device.name,
+                user_name=line.device,
                 password=secrets.unseal(
-                    key, device.sip_secret, bound_to=f"sip:{device.name}@{domain.name}"
+                    keys.secrets, line.sip_secret, bound_to=f"sip:{line.device}@{data.domain}"
                 ),
                 server=values["sip_server"],
                 port=int(values["sip_port"]),
@@ -241,41 +273,49 @@ async def spec_for(
                 shared=line.shared,
             )
         )
-    configured = configuration.keys_of(phone)
-    keys = list(configured or [render.Key("line", "", a.label, a.position) for a in accounts])
+    configured = configuration.keys_of(data.buttons)
+    keys_ = list(configured or [render.Key("line", "", a.label, a.position) for a in accounts])
     if configured is None and values["blf_colleagues"]:
-        own = {line.device.user.user for line in phone.lines}
-        for colleague in await _colleagues(session, domain, own, model.line_keys - len(keys)):
-            label = f"{colleague.first_name} {colleague.last_name}".strip() or colleague.user
-            keys.append(render.Key("blf", colleague.user, label, 1))
-    token_key = await tokens.key(session)
-    web = secrets.unseal(key, phone.web_password, bound_to=phones.web_password_bound(phone.mac))
+        # Only the phone's own users among those people change its keys (and the cache key).
+        listed = {p[0] for p in data.people}
+        own = frozenset(line.user for line in data.accounts if line.user in listed)
+        keys_ += _blf_keys(data.people, own, model.line_keys - len(keys_))
+    web = secrets.unseal(
+        keys.secrets, data.web_password, bound_to=phones.web_password_bound(data.mac)
+    )
     return render.PhoneSpec(
-        mac=phone.mac,
+        mac=data.mac,
         model=model,
-        generation=phones.generation_of(phone),
-        domain=domain.name,
+        generation=phones.generation_from(data.generation, firmware or data.firmware, model),
+        domain=data.domain,
         accounts=tuple(accounts),
-        keys=tuple(keys),
+        keys=tuple(keys_),
         time_zone=values["time_zone"],
         action_url_base=(
-            f"{url}/ns-api/hooks/yealink/{phone.mac}/"
-            f"{tokens.token(token_key, phone.mac, phone.token_version)}"
+            f"{url}/ns-api/hooks/yealink/{data.mac}/"
+            f"{tokens.token(keys.tokens, data.mac, data.token_version)}"
         ),
         control_ips=_control_ips(settings, url),
         provisioning_url=f"{url}/cfg/",
         resync_minutes=int(values["resync_minutes"]),
         web_password=web,
-        overrides=render.merged_overrides(profile.overrides, phone.overrides),
+        overrides=render.merged_overrides(data.profile_overrides, data.overrides),
     )
 
 
-async def phone_file(session: AsyncSession, settings: Settings, phone: Phone, url: str) -> str:
-    return render.phone_file(await spec_for(session, settings, phone, url))
+async def spec_for(
+    session: AsyncSession, settings: Settings, phone: Phone, url: str
+) -> render.PhoneSpec:
+    """Everything the phone's file says, from the data as this session sees it."""
+    await session.flush()
+    data = await filedata.read_in(session, phone.mac)
+    assert data is not None, f"phone {phone.mac} is not in the database"
+    return spec_of(data, settings, url, await keys(session))
 
 
 async def resync_pending(session: AsyncSession, settings: Settings, phone: Phone, url: str) -> bool:
     """Has the phone's file changed since the phone last downloaded it?"""
     if not phone.served_md5:
         return False
-    return render.md5(await phone_file(session, settings, phone, url)) != phone.served_md5
+    text = render.phone_file(await spec_for(session, settings, phone, url))
+    return render.md5(text) != phone.served_md5

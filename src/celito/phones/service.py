@@ -71,10 +71,14 @@ def model_of(phone: Phone) -> catalog.PhoneModel:
 
 
 def generation_of(phone: Phone) -> catalog.Generation:
+    return generation_from(phone.generation, phone.firmware, model_of(phone))
+
+
+def generation_from(chosen: str, firmware: str, model: catalog.PhoneModel) -> catalog.Generation:
     """Chosen on the phone, else what its firmware says, else the model's usual one."""
-    if phone.generation in ("v7x", "v8x"):
-        return phone.generation  # type: ignore[return-value]
-    return catalog.generation_of_firmware(phone.firmware) or model_of(phone).generation
+    if chosen in ("v7x", "v8x"):
+        return chosen  # type: ignore[return-value]
+    return catalog.generation_of_firmware(firmware) or model.generation
 
 
 def parse_overrides(blob: str) -> dict[str, str]:

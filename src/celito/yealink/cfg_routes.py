@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from celito.auth import throttle
+from celito.devices import secrets
 from celito.devices.schemas import normalize_mac
 from celito.kit.docs import operation
-from celito.phones import provisioning
+from celito.phones import filedata, provisioning
 from celito.phones import service as phones
-from celito.phones.models import Phone
-from celito.phones.tokens import cached_key
+from celito.phones.provisioning import Keys
 from celito.web import client_ip, runtime_of
 from celito.yealink import catalog, digest, render
 
+if TYPE_CHECKING:
+    from celito.yealink.node import PhoneServices
+
 log = logging.getLogger("celito.provisioning")
 router = APIRouter(tags=["Phone provisioning"])
-NONCE_KEY = "provisioning_digest_nonce"
 _FILE = re.compile(r"^(?:(?P<mac>[0-9a-fA-F]{12})\.(?P<ext>cfg|boot)|y0{9}(?P<code>\d{3})\.cfg)$")
 _UA = re.compile(
     r"Yealink\s+(?:SIP[- ])?(?P<model>\S+)\s+(?P<fw>[\d.]+)(?:\s+(?P<mac>[0-9a-fA-F:]{12,17}))?"
@@ -59,14 +63,69 @@ def _not_found() -> Response:
     ),
 )
 async def cfg_file(filename: str, request: Request) -> Response:
+    # GETs are answered in front of FastAPI by yealink.front, with this same function.
     runtime = runtime_of(request)
+    keys = _services(request).keys
     found = _FILE.match(filename)
+    offered = digest.parse(request.headers.get("authorization"))
+    if offered is None:
+        return _challenge(keys.nonce)
+    if found is not None and found.group("mac"):
+        # The usual download: a phone's own file with its domain's or its own credentials,
+        # decided from one read of the phone's data. Anything this cannot settle (a throttled
+        # name or address, credentials it does not hold, an unknown MAC) goes on to the
+        # general check, which answers exactly as it always has.
+        settings = runtime.settings
+        ip = client_ip(request)
+        data = await _services(request).files.read(
+            normalize_mac(found.group("mac")),
+            failed_name=f"cfg:{offered.username}",
+            failed_ip=ip,
+            window=timedelta(seconds=settings.login_failure_window_seconds),
+        )
+        if (
+            data is not None
+            and data.failures_by_name < settings.login_max_failures_per_username
+            and data.failures_by_ip < settings.login_max_failures_per_ip
+        ):
+            outcome = _check_own(offered, request.method, data, keys)
+            if outcome == "stale":
+                return _challenge(keys.nonce, stale=True)
+            if outcome == "ok" and offered.uri_matches(request.url.path):
+                return _phone_file(request, found, data)
+    return await _checked(request, filename, found, offered)
+
+
+def _check_own(
+    offered: digest.Credentials, method: str, data: filedata.FileData, keys: Keys
+) -> str:
+    """The offered credentials against the phone's domain's and the phone's own."""
+    candidates = []
+    if data.profile_username == offered.username and data.profile_password:
+        bound = provisioning.password_bound(offered.username)
+        candidates.append(secrets.unseal(keys.secrets, data.profile_password, bound_to=bound))
+    if data.prov_username == offered.username and data.prov_password:
+        bound = phones.prov_password_bound(data.mac)
+        candidates.append(secrets.unseal(keys.secrets, data.prov_password, bound_to=bound))
+    for password in candidates:
+        outcome = offered.check(password, method, keys.nonce)
+        if outcome != "bad":
+            return outcome
+    return "bad"
+
+
+async def _checked(
+    request: Request,
+    filename: str,
+    found: re.Match[str] | None,
+    offered: digest.Credentials,
+) -> Response:
+    """Every credential set the offered name could be (a domain's, phones' own), the
+    throttle, and the answers that must not tell a wrong password from a foreign MAC."""
+    runtime = runtime_of(request)
+    nonce_key = _services(request).keys.nonce
     ip = client_ip(request)
     async with runtime.db.reader() as session:
-        nonce_key = await cached_key(session, NONCE_KEY)
-        offered = digest.parse(request.headers.get("authorization"))
-        if offered is None:
-            return _challenge(nonce_key)
         key = f"cfg:{offered.username}"
         retry = await throttle.retry_after(session, runtime.settings, key, ip)
         if retry is not None:
@@ -94,31 +153,47 @@ async def cfg_file(filename: str, request: Request) -> Response:
                 return _not_found()
             return _text(render.common_file(models[0]))
         mac = normalize_mac(found.group("mac"))
-        agent = request.headers.get("user-agent", "")
-        ua = _UA.search(agent)
-        if ua and ua.group("mac") and normalize_mac_or_empty(ua.group("mac")) != mac:
-            log.warning("provisioning: %s asked for %s with a User-Agent of another MAC", ip, mac)
+        data = await filedata.read_in(session, mac)
+        await session.rollback()
+    if (
+        data is None
+        or data.domain_id != door.domain_id
+        or (door.phone_mac is not None and door.phone_mac != mac)
+    ):
+        log.info("provisioning: %s asked for unknown or foreign phone %s", ip, mac)
+        return _not_found()
+    return _phone_file(request, found, data)
+
+
+def _phone_file(request: Request, found: re.Match[str], data: filedata.FileData) -> Response:
+    """`<mac>.boot` or `<mac>.cfg` for a download whose credentials reach the phone."""
+    services = _services(request)
+    settings = runtime_of(request).settings
+    ip = client_ip(request)
+    mac = data.mac
+    agent = request.headers.get("user-agent", "")
+    ua = _UA.search(agent)
+    if ua and ua.group("mac") and normalize_mac_or_empty(ua.group("mac")) != mac:
+        log.warning("provisioning: %s asked for %s with a User-Agent of another MAC", ip, mac)
+        return _not_found()
+    # What the phone says it runs decides the key names of what it gets now.
+    firmware = ua.group("fw") if ua else ""
+    if found.group("ext") == "boot":
+        model = catalog.find(data.model)
+        assert model is not None, f"phone {mac} has unknown model {data.model}"
+        if phones.generation_from(data.generation, firmware or data.firmware, model) != "v8x":
             return _not_found()
-        phone = await session.scalar(
-            phones._loaded().where(Phone.mac == mac, Phone.domain_id == door.domain_id)
-        )
-        if phone is None or (door.phone_mac is not None and door.phone_mac != mac):
-            log.info("provisioning: %s asked for unknown or foreign phone %s", ip, mac)
-            return _not_found()
-        firmware = ua.group("fw") if ua else ""
-        if firmware and firmware != phone.firmware:
-            phone.firmware = firmware  # decides the generation of what is rendered now
-        if found.group("ext") == "boot":
-            if phones.generation_of(phone) != "v8x":
-                return _not_found()
-            return _text(render.boot_file(mac, phones.model_of(phone)))
-        url = provisioning.base_url(runtime.settings, str(request.base_url))
-        text = await provisioning.phone_file(session, runtime.settings, phone, url)
-        await session.rollback()  # nothing read here is written back through this session
-    request.app.state.phone_services.downloads.record(
-        mac, render.md5(text), agent[:255], firmware, ip
-    )
+        return _text(render.boot_file(mac, model))
+    url = provisioning.base_url(settings, str(request.base_url))
+    spec = provisioning.spec_of(data, settings, url, services.keys, firmware)
+    text = render.phone_file(spec)
+    services.downloads.record(mac, render.md5(text), agent[:255], firmware, ip)
     return _text(text)
+
+
+def _services(request: Request) -> PhoneServices:
+    services: PhoneServices = request.app.state.phone_services
+    return services
 
 
 def normalize_mac_or_empty(raw: str) -> str:

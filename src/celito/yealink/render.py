@@ -6,6 +6,7 @@ firmware generation (yealink.md §4, §6.1).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -92,10 +93,22 @@ def action_url(base: str, event: events.PhoneEvent) -> str:
     return f"{base}/{event.name}?{query}"
 
 
+@functools.cache
+def _action_urls(generation: Generation) -> tuple[tuple[str, str], ...]:
+    """Each configured event's setting and what follows the phone's base in its URL: the same
+    for every phone of the generation (they are most of a file's text)."""
+    return tuple(
+        (setting, action_url("", event))
+        for event in events.EVENTS.values()
+        if (setting := event.key(generation))
+    )
+
+
 def _lines(pairs: Iterable[tuple[str, object]]) -> list[str]:
     return [f"{k} = {v}" for k, v in pairs]
 
 
+@functools.lru_cache(maxsize=1024)
 def _zone(name: str) -> tuple[str, int]:
     """Yealink's `local_time.time_zone` (standard offset, e.g. +1 or -5:30) and whether the
     zone keeps daylight saving time (then the phone applies it automatically, by its rules)."""
@@ -198,10 +211,8 @@ def phone_file(spec: PhoneSpec) -> str:
             (f"{static}auto_provision.repeat.minutes", max(spec.resync_minutes, 1)),
         ]
     )
-    for event in events.EVENTS.values():
-        setting = event.key(spec.generation)
-        if setting:
-            out.append(f"{setting} = {action_url(spec.action_url_base, event)}")
+    base = spec.action_url_base
+    out += [f"{setting} = {base}{rest}" for setting, rest in _action_urls(spec.generation)]
     if spec.overrides:
         out.append("## overrides (domain, then phone)")
         out += _lines(spec.overrides)

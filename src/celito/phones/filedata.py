@@ -1,0 +1,353 @@
+"""Everything a phone's file is made of, read in one statement.
+
+A download must show what was committed before it (a changed user, device, override or profile
+changes the next download), on whichever node or worker serves it, so none of it is kept
+between requests. What is saved is the cost of reading it: one statement (the phone, its
+domain and provisioning profile, its accounts' devices and users, the domain's first users by
+extension for BLF keys as one JSON value, and the recent failed logins that throttle the
+credentials offered), run on the driver's connection rather than through an ORM session. That
+is one round trip on PostgreSQL and one hop to SQLite's thread, where a session costs a dozen.
+
+The statement is written with SQLAlchemy Core, compiled once per dialect, and its parameters
+and results go through the columns' own type processors, so values come back exactly as a
+session would give them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import JSON, Dialect, Select, bindparam, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
+
+from celito.auth.models import LoginFailure
+from celito.db import Database, utcnow
+from celito.devices.models import Device
+from celito.domains.models import Domain
+from celito.phones.models import Phone, PhoneLine, ProvisioningProfile
+from celito.phones.schemas import MAX_LINES
+from celito.users.models import User
+from celito.yealink import catalog
+
+log = logging.getLogger("celito.provisioning")
+# The first users of the domain by extension, enough for the BLF keys of any model after
+# leaving out the phone's own users.
+PEOPLE = max(m.line_keys for m in catalog.MODELS.values()) + MAX_LINES
+
+
+class Account(NamedTuple):
+    position: int
+    enabled: bool
+    shared: bool
+    device: str
+    sip_secret: str  # sealed
+    user: str
+    first_name: str
+    last_name: str
+
+
+# A user as BLF keys show one: (extension, first name, last name).
+Person = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class FileData:
+    mac: str
+    model: str
+    generation: str
+    firmware: str
+    settings: Mapping[str, Any]
+    overrides: Mapping[str, Any]
+    buttons: list[dict[str, Any]] | None
+    web_password: str  # sealed
+    prov_username: str
+    prov_password: str  # sealed, "" when the phone has no credentials of its own
+    token_version: int
+    domain_id: int
+    domain: str
+    time_zone: str
+    # The domain's provisioning profile; None until someone reads or sets it.
+    profile_username: str | None
+    profile_password: str | None  # sealed
+    profile_settings: Mapping[str, Any]
+    profile_overrides: Mapping[str, Any]
+    # Failed credential checks within the throttle window (auth.throttle keeps the rule).
+    failures_by_name: int
+    failures_by_ip: int
+    people: tuple[Person, ...]  # the domain's first PEOPLE users, by extension
+    accounts: tuple[Account, ...]
+
+
+def _people(dialect: Dialect) -> Any:
+    """The domain's first PEOPLE users as one JSON array of [user, first, last]: one value
+    instead of dozens of rows. PostgreSQL orders them by its collation; SQLite's order (BINARY,
+    that of Python's sort) is restored after reading."""
+    domain_of = select(Phone.domain_id).where(Phone.mac == bindparam("mac")).scalar_subquery()
+    people = (
+        select(User.user, User.first_name, User.last_name)
+        .where(User.domain_id == domain_of)
+        .order_by(User.user)
+        .limit(PEOPLE)
+        .subquery()
+    )
+    if dialect.name == "postgresql":
+        item = func.json_build_array(people.c.user, people.c.first_name, people.c.last_name)
+        array = func.json_agg(aggregate_order_by(item, people.c.user))
+    else:
+        item = func.json_array(people.c.user, people.c.first_name, people.c.last_name)
+        array = func.json_group_array(item)
+    return type_coerce(select(array).scalar_subquery(), JSON)
+
+
+def _statement(dialect: Dialect) -> Select[Any]:
+    since = bindparam("since", type_=LoginFailure.at.type)
+    by_name = (
+        select(func.count())
+        .where(LoginFailure.username == bindparam("failed_name"), LoginFailure.at >= since)
+        .scalar_subquery()
+    )
+    by_ip = (
+        select(func.count())
+        .where(LoginFailure.ip == bindparam("failed_ip"), LoginFailure.at >= since)
+        .scalar_subquery()
+    )
+    columns: list[Any] = [
+        # The phone (FileData's fields, in order) …
+        Phone.mac,
+        Phone.model,
+        Phone.generation,
+        Phone.firmware,
+        Phone.settings,
+        Phone.overrides,
+        Phone.buttons,
+        Phone.web_password,
+        Phone.prov_username,
+        Phone.prov_password,
+        Phone.token_version,
+        Phone.domain_id,
+        Domain.name,
+        Domain.time_zone,
+        ProvisioningProfile.username,
+        ProvisioningProfile.password,
+        ProvisioningProfile.settings,
+        ProvisioningProfile.overrides,
+        by_name,
+        by_ip,
+        _people(dialect),
+        # … then one of its accounts (Account's fields, in order; NULL without accounts).
+        PhoneLine.position,
+        PhoneLine.enabled,
+        PhoneLine.shared,
+        Device.name,
+        Device.sip_secret,
+        User.user,
+        User.first_name,
+        User.last_name,
+    ]
+    return (
+        select(*columns)
+        .join(Domain, Domain.id == Phone.domain_id)
+        .outerjoin(ProvisioningProfile, ProvisioningProfile.domain_id == Phone.domain_id)
+        .outerjoin(PhoneLine, PhoneLine.phone_id == Phone.id)
+        .outerjoin(Device, Device.id == PhoneLine.device_id)
+        .outerjoin(User, User.id == Device.user_id)
+        .where(Phone.mac == bindparam("mac"))
+        .order_by(PhoneLine.position)
+    )
+
+
+_ACCOUNT = 21  # where an account's columns start in a row
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: tuple[str, ...] | None  # parameter order for qmark drivers (SQLite)
+    defaults: dict[str, Any]  # values bound by the statement itself (LIMIT)
+    binds: dict[str, Any]  # name → the type's bind processor, or None
+    results: tuple[Processor, ...]
+    sort_people: bool
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        merged = {**self.defaults, **values}
+        for name, process in self.binds.items():
+            if process is not None:
+                merged[name] = process(merged[name])
+        if self.positional is not None:
+            return tuple(merged[name] for name in self.positional)
+        return merged
+
+    def row(self, raw: Sequence[Any]) -> list[Any]:
+        return [v if p is None else p(v) for v, p in zip(raw, self.results, strict=True)]
+
+
+_PARAMS = ("mac", "failed_name", "failed_ip", "since")
+_compiled: dict[str, _Compiled] = {}
+
+
+def _compile(dialect: Dialect) -> _Compiled:
+    found = _compiled.get(dialect.name)
+    if found is None:
+        statement = _statement(dialect)
+        compiled = statement.compile(dialect=dialect)
+        defaults = compiled.construct_params(dict.fromkeys(_PARAMS))
+        binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+            if name in defaults
+        }
+        found = _compiled[dialect.name] = _Compiled(
+            sql=compiled.string,
+            positional=tuple(compiled.positiontup or ()) if compiled.positional else None,
+            defaults={k: v for k, v in defaults.items() if k not in _PARAMS},
+            binds=binds,
+            results=tuple(
+                c.type.dialect_impl(dialect).result_processor(dialect, None)
+                for c in statement.selected_columns
+            ),
+            sort_people=dialect.name != "postgresql",
+        )
+    return found
+
+
+async def _run(driver: Any, dialect: Dialect, values: Mapping[str, Any]) -> FileData | None:
+    prepared = _compile(dialect)
+    params = prepared.params(values)
+    if dialect.name == "sqlite":
+        raw = await driver.execute_fetchall(prepared.sql, params)
+    else:
+        cursor = await driver.execute(prepared.sql, params)
+        raw = await cursor.fetchall()
+    return _parse(prepared, raw)
+
+
+def _values(mac: str, failed_name: str, failed_ip: str, window: timedelta) -> dict[str, Any]:
+    return {
+        "mac": mac,
+        "failed_name": failed_name,
+        "failed_ip": failed_ip,
+        "since": utcnow() - window,
+    }
+
+
+def _parse(prepared: _Compiled, raw: Sequence[Sequence[Any]]) -> FileData | None:
+    if not raw:
+        return None
+    rows = [prepared.row(r) for r in raw]
+    p = rows[0]
+    people = [(str(u), str(f), str(la)) for u, f, la in p[20] or ()]
+    if prepared.sort_people:
+        people.sort()
+    return FileData(
+        mac=p[0],
+        model=p[1],
+        generation=p[2],
+        firmware=p[3],
+        settings=p[4],
+        overrides=p[5],
+        buttons=p[6],
+        web_password=p[7],
+        prov_username=p[8],
+        prov_password=p[9],
+        token_version=p[10],
+        domain_id=p[11],
+        domain=p[12],
+        time_zone=p[13],
+        profile_username=p[14],
+        profile_password=p[15],
+        profile_settings=p[16] or {},
+        profile_overrides=p[17] or {},
+        failures_by_name=int(p[18] or 0),
+        failures_by_ip=int(p[19] or 0),
+        people=tuple(people),
+        accounts=tuple(
+            Account(r[_ACCOUNT], bool(r[_ACCOUNT + 1]), bool(r[_ACCOUNT + 2]), *r[_ACCOUNT + 3 :])
+            for r in rows
+            if r[_ACCOUNT] is not None
+        ),
+    )
+
+
+class Reader:
+    """A few connections of the engine's pool, kept for reading phones' data.
+
+    Taken once and kept: checking a connection out per download (and on PostgreSQL pinging
+    it) would cost as much as the read, and a burst of downloads would open and close the
+    pool's overflow connections. Each runs one statement at a time in autocommit mode (its own
+    consistent snapshot, never a transaction left open); downloads queue for a free one. A
+    connection that fails is dropped and the read tried once more on a new one.
+    """
+
+    def __init__(self, db: Database, size: int) -> None:
+        self.db = db
+        self.size = size
+        self._free: asyncio.Queue[PoolProxiedConnection] = asyncio.Queue()
+        self._opened = 0
+
+    async def read(
+        self, mac: str, *, failed_name: str, failed_ip: str, window: timedelta
+    ) -> FileData | None:
+        """The phone's data, with the failures of `failed_name` and `failed_ip` since `window`."""
+        values = _values(mac, failed_name, failed_ip, window)
+        dialect = self.db.engine.dialect
+        for attempt in (1, 2):
+            connection = await self._take()
+            try:
+                found = await _run(_driver(connection), dialect, values)
+            except Exception:
+                self._opened -= 1
+                await greenlet_spawn(connection.invalidate)
+                if attempt == 2:
+                    raise
+                log.warning("phone data read failed; retrying on a new connection", exc_info=True)
+                continue
+            self._free.put_nowait(connection)
+            return found
+        raise AssertionError("unreachable")
+
+    async def _take(self) -> PoolProxiedConnection:
+        if self._free.empty() and self._opened < self.size:
+            self._opened += 1
+            try:
+                connection = await self.db.engine.raw_connection()
+                if self.db.engine.dialect.name != "sqlite":
+                    # The pool's SQLite connections are in autocommit mode already (db.py
+                    # begins transactions itself); PostgreSQL's need it: one statement needs
+                    # no BEGIN/ROLLBACK round trips.
+                    await _driver(connection).set_autocommit(True)
+            except BaseException:
+                self._opened -= 1
+                raise
+            return connection
+        return await self._free.get()
+
+    async def close(self) -> None:
+        while not self._free.empty():
+            connection = self._free.get_nowait()
+            self._opened -= 1
+            if self.db.engine.dialect.name != "sqlite":
+                await _driver(connection).set_autocommit(False)
+            await greenlet_spawn(connection.close)
+
+
+async def read_in(session: AsyncSession, mac: str) -> FileData | None:
+    """The phone's data inside the session's transaction."""
+    connection = await session.connection()
+    driver = _driver(await connection.get_raw_connection())
+    return await _run(driver, connection.dialect, _values(mac, "", "", timedelta()))
+
+
+def _driver(connection: PoolProxiedConnection) -> Any:
+    """The driver's own connection (aiosqlite's or psycopg's)."""
+    driver = connection.driver_connection
+    assert driver is not None
+    return driver
