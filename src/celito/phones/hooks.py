@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -32,7 +33,7 @@ from celito.domains.models import Domain
 from celito.errors import NotFound, Unprocessable
 from celito.events.targets import check_target
 from celito.kit.schema import ApiDatetime, ApiModel, ApiOut, YesNo
-from celito.phones.models import HookCall, Phone, PhoneHook, PhoneLine
+from celito.phones.models import HookCall, PhoneHook
 from celito.users import service as users
 from celito.users.models import User
 from celito.yealink import events as yealink_events
@@ -111,17 +112,28 @@ def fill(template: str, values: dict[str, str]) -> str:
     return _VARIABLE.sub(lambda m: quote(values.get(m.group(1), ""), safe=""), template)
 
 
-def values_for(phone: Phone, report: Report, line: PhoneLine | None) -> dict[str, str]:
+@dataclass(frozen=True)
+class Source:
+    """The phone and account a report came from, as hook templates name them."""
+
+    mac: str
+    model: str
+    domain: str
+    user: str  # the account's user, "" when the report names no account of the phone
+    user_id: int | None
+
+
+def values_for(source: Source, report: Report) -> dict[str, str]:
     v = dict(report.variables)
-    v.setdefault("mac", phone.mac)
-    v.setdefault("model", phone.model)
+    v.setdefault("mac", source.mac)
+    v.setdefault("model", source.model)
     v["callerID"] = v.get("display_remote", "")
     v["callNumber"] = v.get("calledNumber", "")
     if "active_url" not in v and v.get("active_user"):
         v["active_url"] = f"sip:{v['active_user']}@{v.get('active_host', '')}"
     v["event"] = report.event.name
-    v["domain"] = phone.domain.name
-    v["user"] = line.device.user.user if line else ""
+    v["domain"] = source.domain
+    v["user"] = source.user
     return v
 
 
@@ -141,28 +153,23 @@ async def active_for(
 
 
 def queue_calls(
-    session: AsyncSession,
-    hooks: list[PhoneHook],
-    phone: Phone,
-    report: Report,
-    line: PhoneLine | None,
+    session: AsyncSession, hooks: list[PhoneHook], source: Source, report: Report
 ) -> int:
-    user_id = line.device.user_id if line else None
     wanted = [
         h
         for h in hooks
-        if h.event == report.event.name and (h.user_id is None or h.user_id == user_id)
+        if h.event == report.event.name and (h.user_id is None or h.user_id == source.user_id)
     ]
     if not wanted:
         return 0
-    values = values_for(phone, report, line)
+    values = values_for(source, report)
     for hook in wanted:
         session.add(
             HookCall(
                 hook_id=hook.id,
                 url=fill(hook.url, values),
                 event=report.event.name,
-                mac=phone.mac,
+                mac=source.mac,
                 due_at=report.at,
             )
         )

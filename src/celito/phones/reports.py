@@ -21,21 +21,22 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.db import utcnow
 from celito.devices import service as devices
 from celito.devices.models import Device
 from celito.devices.schemas import SECRET_FIELDS
+from celito.domains.models import Domain
 from celito.events import outbox
 from celito.kit.schema import format_datetime
 from celito.phones import hooks, tokens
-from celito.phones import service as phones
 from celito.phones.models import Phone, PhoneLine
 from celito.presence import service as presence
+from celito.resellers.models import Reseller
 from celito.users.models import User
 from celito.yealink import events as yealink_events
 
@@ -86,22 +87,129 @@ class Report:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _line_of(phone: Phone, report: Report) -> PhoneLine | None:
+@dataclass
+class _Line:
+    position: int
+    device_id: int
+    device: str
+    user_id: int
+    user: str
+
+
+@dataclass
+class _Phone:
+    """What a report reads and writes of a phone: its row, its domain and its accounts."""
+
+    id: int
+    mac: str
+    model: str
+    domain_id: int
+    domain: str
+    reseller: str
+    token_version: int
+    last_seen_at: datetime | None
+    last_ip: str
+    last_event: str
+    last_event_key: str
+    firmware: str
+    registered: dict[str, Any]
+    dnd: bool
+    forwarding: dict[str, Any]
+    call: dict[str, Any]
+    lines: list[_Line] = field(default_factory=list)
+
+
+# One read for the whole batch: columns, not ORM objects (a batch is hundreds of reports).
+_LOAD = (
+    select(
+        Phone.id,
+        Phone.mac,
+        Phone.model,
+        Phone.domain_id,
+        Domain.name,
+        Reseller.name,
+        Phone.token_version,
+        Phone.last_seen_at,
+        Phone.last_ip,
+        Phone.last_event,
+        Phone.last_event_key,
+        Phone.firmware,
+        Phone.registered,
+        Phone.dnd,
+        Phone.forwarding,
+        Phone.call,
+        PhoneLine.position,
+        PhoneLine.device_id,
+        Device.name,
+        Device.user_id,
+        User.user,
+    )
+    .join(Domain, Domain.id == Phone.domain_id)
+    .join(Reseller, Reseller.id == Domain.reseller_id)
+    .outerjoin(PhoneLine, PhoneLine.phone_id == Phone.id)
+    .outerjoin(Device, Device.id == PhoneLine.device_id)
+    .outerjoin(User, User.id == Device.user_id)
+    .where(Phone.mac.in_(bindparam("macs", expanding=True)))
+    .order_by(Phone.id, PhoneLine.position)
+)
+_PHONES = cast(Table, Phone.__table__)
+# `updated_at` follows through the column's onupdate, as it does for any other change.
+_SAVE = (
+    update(_PHONES)
+    .where(_PHONES.c.id == bindparam("p_id"))
+    .values(
+        last_seen_at=bindparam("p_last_seen_at"),
+        last_ip=bindparam("p_last_ip"),
+        last_event=bindparam("p_last_event"),
+        last_event_key=bindparam("p_last_event_key"),
+        firmware=bindparam("p_firmware"),
+        registered=bindparam("p_registered"),
+        dnd=bindparam("p_dnd"),
+        forwarding=bindparam("p_forwarding"),
+        call=bindparam("p_call"),
+    )
+)
+_SAVED = (
+    "last_seen_at",
+    "last_ip",
+    "last_event",
+    "last_event_key",
+    "firmware",
+    "registered",
+    "dnd",
+    "forwarding",
+    "call",
+)
+
+
+async def _load(session: AsyncSession, macs: set[str]) -> dict[str, _Phone]:
+    found: dict[str, _Phone] = {}
+    for row in await session.execute(_LOAD, {"macs": list(macs)}):
+        values: tuple[Any, ...] = tuple(row)
+        phone = found.get(values[1])
+        if phone is None:
+            phone = found[values[1]] = _Phone(*values[:16])
+        if values[16] is not None:
+            phone.lines.append(_Line(*values[16:]))
+    return found
+
+
+def _line_of(phone: _Phone, report: Report) -> _Line | None:
     """The account the event is about: by `$active_user`, else the first account."""
     who = report.variables.get("active_user", "")
     for line in phone.lines:
-        if line.device.name == who:
+        if line.device == who:
             return line
     return phone.lines[0] if phone.lines and not who else None
 
 
-def _payload(phone: Phone, report: Report, line: PhoneLine | None) -> dict[str, Any]:
+def _payload(phone: _Phone, report: Report, line: _Line | None) -> dict[str, Any]:
     return {
         "mac": phone.mac,
         "model": phone.model,
-        "domain": phone.domain.name,
-        "user": line.device.user.user if line else "",
-        "device": line.device.name if line else "",
+        "domain": phone.domain,
+        "user": line.user if line else "",
+        "device": line.device if line else "",
         "event": report.event.name,
         "source-ip": report.source_ip,
         "received-datetime": format_datetime(report.at),
@@ -111,12 +219,13 @@ def _payload(phone: Phone, report: Report, line: PhoneLine | None) -> dict[str, 
 
 async def apply(session: AsyncSession, reports: Sequence[Report]) -> list[Outcome]:
     """Applies a batch of reports in the session's transaction; one outcome per report."""
-    macs = {r.mac for r in reports}
-    found = {p.mac: p for p in (await session.scalars(phones._loaded().where(Phone.mac.in_(macs))))}
+    found = await _load(session, {r.mac for r in reports})
     key = await tokens.key(session)
     domain_hooks = await hooks.active_for(session, {p.domain_id for p in found.values()})
     outcomes: list[Outcome] = []
     refresh: dict[str, set[str]] = {}
+    changed: dict[int, _Phone] = {}
+    devices_by_id = await _devices_reported(session, found, reports)
     for report in reports:
         phone = found.get(report.mac)
         if phone is None or not tokens.valid(key, phone.mac, phone.token_version, report.token):
@@ -144,18 +253,37 @@ async def apply(session: AsyncSession, reports: Sequence[Report]) -> list[Outcom
             continue
         line = _line_of(phone, report)
         changed_presence = _update_state(phone, report, line)
+        changed[phone.id] = phone
         if changed_presence and line is not None:
-            refresh.setdefault(phone.domain.name, set()).add(line.device.user.user)
-        _emit(session, phone, report, line)
-        hooks.queue_calls(session, domain_hooks.get(phone.domain_id, []), phone, report, line)
+            refresh.setdefault(phone.domain, set()).add(line.user)
+        _emit(session, phone, report, line, devices_by_id)
+        source = hooks.Source(
+            phone.mac,
+            phone.model,
+            phone.domain,
+            line.user if line else "",
+            line.user_id if line else None,
+        )
+        hooks.queue_calls(session, domain_hooks.get(phone.domain_id, []), source, report)
         outcomes.append("ok")
+    if changed:
+        await session.execute(
+            _SAVE,
+            [
+                {"p_id": p.id, **{f"p_{name}": getattr(p, name) for name in _SAVED}}
+                for p in changed.values()
+            ],
+        )
     await session.flush()
     for domain, users in refresh.items():
         await presence.refresh(session, domain, users)
     return outcomes
 
 
-def _update_state(phone: Phone, report: Report, line: PhoneLine | None) -> bool:
+_REGISTRATION = ("registered", "unregistered", "register_failed")
+
+
+def _update_state(phone: _Phone, report: Report, line: _Line | None) -> bool:
     """Records what the report says; True when the phone's presence-relevant state changed."""
     v = report.variables
     name = report.event.name
@@ -166,7 +294,7 @@ def _update_state(phone: Phone, report: Report, line: PhoneLine | None) -> bool:
     if v.get("firmware"):
         phone.firmware = v["firmware"][:64]
     changed = False
-    if name in ("registered", "unregistered", "register_failed") and line is not None:
+    if name in _REGISTRATION and line is not None:
         position = str(line.position)
         now = name == "registered"
         if bool(phone.registered.get(position)) != now:
@@ -201,14 +329,19 @@ def _update_state(phone: Phone, report: Report, line: PhoneLine | None) -> bool:
     return changed
 
 
-def _emit(session: AsyncSession, phone: Phone, report: Report, line: PhoneLine | None) -> None:
-    domain = phone.domain
-    user = line.device.user.user if line else ""
-    scope = {"reseller": domain.reseller.name, "domain": domain.name, "user": user}
+def _emit(
+    session: AsyncSession,
+    phone: _Phone,
+    report: Report,
+    line: _Line | None,
+    devices_by_id: dict[int, Device],
+) -> None:
+    user = line.user if line else ""
+    scope = {"reseller": phone.reseller, "domain": phone.domain, "user": user}
     outbox.record(session, "phone", report.event.name, _payload(phone, report, line), **scope)
     name = report.event.name
-    if name in ("registered", "unregistered", "register_failed") and line is not None:
-        device = devices.to_out(line.device).model_dump(
+    if name in _REGISTRATION and line is not None:
+        device = devices.to_out(devices_by_id[line.device_id]).model_dump(
             by_alias=True, mode="json", exclude=set(SECRET_FIELDS)
         )
         device["phone-reported-registration"] = name
@@ -233,12 +366,28 @@ def _emit(session: AsyncSession, phone: Phone, report: Report, line: PhoneLine |
                 "remote-number": v.get("calledNumber", ""),
                 "remote-name": v.get("display_remote", ""),
                 "user": user,
-                "domain": domain.name,
-                "device": line.device.name if line else "",
+                "domain": phone.domain,
+                "device": line.device if line else "",
                 "time-datetime": format_datetime(report.at),
             },
             **scope,
         )
+
+
+async def _devices_reported(
+    session: AsyncSession, found: dict[str, _Phone], reports: Sequence[Report]
+) -> dict[int, Device]:
+    """The devices whose registration the batch reports, read once: their `device` events
+    show them as the API does."""
+    ids = {
+        line.device_id
+        for r in reports
+        if r.event.name in _REGISTRATION and r.mac in found
+        for line in found[r.mac].lines
+    }
+    if not ids:
+        return {}
+    return {d.id: d for d in await session.scalars(select(Device).where(Device.id.in_(ids)))}
 
 
 async def users_with_dnd(session: AsyncSession, domain_id: int, users: Any) -> set[str]:
