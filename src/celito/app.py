@@ -59,6 +59,7 @@ from celito.timeframes.routes import router as timeframes_router
 from celito.users.routes import router as users_router
 from celito.voicemail.routes import router as voicemail_router
 from celito.yealink.cfg_routes import router as cfg_router
+from celito.yealink.front import install as install_phone_paths
 from celito.yealink.node import PhoneServices
 from celito.yealink.receiver import router as yealink_hooks_router
 
@@ -358,6 +359,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return rendered[base]
 
     install_fast_reads(app, runtime)  # added before GuardBodies, so the guard runs first
+    install_phone_paths(app)  # likewise
     app.add_middleware(
         GuardBodies, max_bytes=settings.max_body_bytes, limits=audio_body_limits(settings)
     )

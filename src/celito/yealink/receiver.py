@@ -79,6 +79,11 @@ def parse(query: str, event: events.PhoneEvent) -> dict[str, str]:
     ),
 )
 async def action_url(mac: str, token: str, event: str, request: Request) -> Response:
+    # GETs are answered in front of FastAPI by yealink.front, with this same function.
+    return await answer(request, mac, token, event)
+
+
+async def answer(request: Request, mac: str, token: str, event: str) -> Response:
     raw = request.scope.get("query_string", b"")
     if len(raw) > MAX_QUERY:
         log.warning("action URL query of %d bytes from %s refused", len(raw), client_ip(request))
