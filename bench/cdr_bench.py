@@ -23,6 +23,7 @@ grow with the export.
 
     .venv/bin/python bench/cdr_bench.py [--rows 1000000] [--sqlite-rows 200000] [--batch 5000]
                                         [--requests 300] [--skip-sqlite] [--skip-postgres]
+                                        [--ingest-only]
 
 Everything it starts is stopped and every database it creates is dropped; details are saved
 in bench/results/. The machine is shared: look at the load average printed with the figures.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import sqlite3
@@ -450,7 +452,10 @@ def _analyze(url: str) -> None:
 
 def postgres_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with h.backend(True, workdir) as store, h.celito_server(store, 1, workdir) as server:
+    with h.backend(True, workdir) as store, contextlib.ExitStack() as stack:
+        # The server seeds the demo tenant, the queries' users, into the empty database.
+        if not args.ingest_only:
+            server = stack.enter_context(h.celito_server(store, 1, workdir))
         assert store.database_url is not None
         url = store.database_url
         asyncio.run(_setup(url))
@@ -459,6 +464,8 @@ def postgres_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         out["ingest"] = asyncio.run(_ingest(url, args.rows, args.batch))
         h.wait_idle(args.wait_idle)
         out["baseline"] = _baseline_postgres(url, min(args.rows, args.baseline_rows))
+        if args.ingest_only:
+            return out
         _analyze(url)
         password = "Bench-" + os.urandom(9).hex()
         asyncio.run(_reseller_user(url, password))
@@ -613,7 +620,7 @@ def report(results: dict[str, Any]) -> None:
         "(what an otherwise idle machine would sustain, roughly; IO waits not counted)"
     )
     pg = results.get("postgres")
-    if not pg:
+    if not pg or "queries" not in pg:
         return
     print()
     q = pg["queries"]
@@ -707,6 +714,9 @@ def main() -> None:
     parser.add_argument("--wait-idle", type=float, default=10)
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="ingestion figures only: no server, queries"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {"args": vars(args)}
     with h.scratch("cdr") as workdir:
