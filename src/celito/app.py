@@ -294,7 +294,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         events = EventServices(runtime)
         app.state.stream_hub = events.hub
         await events.start()
-        phone_services = PhoneServices(runtime, events.wakeup)
+        phone_services = PhoneServices(runtime)
         app.state.phone_services = phone_services
         await phone_services.start()
         # Everything built at start-up lives as long as the process: keep it out of the

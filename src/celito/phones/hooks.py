@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.auditlog import service as audit
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from celito.phones.reports import Report
 
 _VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_QUEUED = "celito_hook_calls_queued"
 MAX_HOOKS_PER_DOMAIN = 200
 
 
@@ -137,6 +138,10 @@ def values_for(source: Source, report: Report) -> dict[str, str]:
     return v
 
 
+# The hooks that are called: enabled, and not put in error by failures.
+ACTIVE = and_(PhoneHook.enabled.is_(True), PhoneHook.status == "active")
+
+
 async def active_for(
     session: AsyncSession, domain_ids: Iterable[int]
 ) -> dict[int, list[PhoneHook]]:
@@ -144,12 +149,15 @@ async def active_for(
     if not ids:
         return {}
     found: dict[int, list[PhoneHook]] = {}
-    stmt = select(PhoneHook).where(
-        PhoneHook.domain_id.in_(ids), PhoneHook.enabled.is_(True), PhoneHook.status == "active"
-    )
+    stmt = select(PhoneHook).where(PhoneHook.domain_id.in_(ids), ACTIVE)
     for hook in await session.scalars(stmt):
         found.setdefault(hook.domain_id, []).append(hook)
     return found
+
+
+def queued(session: AsyncSession) -> bool:
+    """Whether the session's transaction queued hook calls (the caller is poked after commit)."""
+    return bool(session.info.get(_QUEUED))
 
 
 def queue_calls(
@@ -163,6 +171,7 @@ def queue_calls(
     if not wanted:
         return 0
     values = values_for(source, report)
+    session.info[_QUEUED] = True
     for hook in wanted:
         session.add(
             HookCall(

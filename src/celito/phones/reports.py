@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.db import utcnow
@@ -34,7 +34,7 @@ from celito.domains.models import Domain
 from celito.events import outbox
 from celito.kit.schema import format_datetime
 from celito.phones import hooks, tokens
-from celito.phones.models import Phone, PhoneLine
+from celito.phones.models import Phone, PhoneHook, PhoneLine
 from celito.presence import service as presence
 from celito.resellers.models import Reseller
 from celito.users.models import User
@@ -116,6 +116,7 @@ class _Phone:
     dnd: bool
     forwarding: dict[str, Any]
     call: dict[str, Any]
+    domain_has_hooks: bool
     lines: list[_Line] = field(default_factory=list)
 
 
@@ -138,6 +139,7 @@ _LOAD = (
         Phone.dnd,
         Phone.forwarding,
         Phone.call,
+        exists().where(PhoneHook.domain_id == Phone.domain_id, hooks.ACTIVE),
         PhoneLine.position,
         PhoneLine.device_id,
         Device.name,
@@ -188,9 +190,9 @@ async def _load(session: AsyncSession, macs: set[str]) -> dict[str, _Phone]:
         values: tuple[Any, ...] = tuple(row)
         phone = found.get(values[1])
         if phone is None:
-            phone = found[values[1]] = _Phone(*values[:16])
-        if values[16] is not None:
-            phone.lines.append(_Line(*values[16:]))
+            phone = found[values[1]] = _Phone(*values[:17])
+        if values[17] is not None:
+            phone.lines.append(_Line(*values[17:]))
     return found
 
 
@@ -221,7 +223,9 @@ async def apply(session: AsyncSession, reports: Sequence[Report]) -> list[Outcom
     """Applies a batch of reports in the session's transaction; one outcome per report."""
     found = await _load(session, {r.mac for r in reports})
     key = await tokens.key(session)
-    domain_hooks = await hooks.active_for(session, {p.domain_id for p in found.values()})
+    domain_hooks = await hooks.active_for(
+        session, {p.domain_id for p in found.values() if p.domain_has_hooks}
+    )
     outcomes: list[Outcome] = []
     refresh: dict[str, set[str]] = {}
     changed: dict[int, _Phone] = {}

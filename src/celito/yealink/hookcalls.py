@@ -39,10 +39,15 @@ POLL_SECONDS = 1.0
 
 
 class HookCaller:
-    def __init__(self, runtime: Runtime, wakeup: Wakeup) -> None:
+    """Woken by `poke` when this node queued calls; every POLL_SECONDS it also looks for calls
+    other nodes queued (and left, if they died) and for retries that fell due."""
+
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.node = runtime.settings.node_id
-        self.wakeup = wakeup
+        # Not the outbox's wake-up: that fires on every commit of every event, and each
+        # round takes SQLite's write lock to lease.
+        self.wakeup = Wakeup()
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(runtime.settings.webhook_timeout_seconds, connect=3.0),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
@@ -53,6 +58,9 @@ class HookCaller:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="celito-phone-hooks")
+
+    def poke(self) -> None:
+        self.wakeup.set()
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
-from celito.phones import reports
+from celito.phones import hooks, reports
 from celito.runtime import Runtime
 
 log = logging.getLogger("celito.phones")
@@ -22,8 +23,9 @@ MAX_BATCH = 200
 
 
 class Ingest:
-    def __init__(self, runtime: Runtime, on_hook_calls: asyncio.Event | None = None) -> None:
+    def __init__(self, runtime: Runtime, on_hook_calls: Callable[[], None] | None = None) -> None:
         self.runtime = runtime
+        self.on_hook_calls = on_hook_calls
         self._queue: list[tuple[reports.Report, asyncio.Future[reports.Outcome]]] = []
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -62,6 +64,8 @@ class Ingest:
             async with self.runtime.db.writer() as session:
                 outcomes = await reports.apply(session, [r for r, _ in batch])
                 await session.commit()
+                if hooks.queued(session) and self.on_hook_calls is not None:
+                    self.on_hook_calls()
         except Exception as exc:
             log.exception("could not apply %d phone reports", len(batch))
             for _, future in batch:

@@ -19,27 +19,16 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 HOOK_PREFIX = b"/ns-api/hooks/"
 MAX_LINE = 16 * 1024
-_KEEP = re.compile(rb"%[0-9A-Fa-f]{2}")
-_ALLOWED = frozenset(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?[]"
-)
+# A byte a request target may not hold raw, or a `%` that does not start an escape.
+_BAD = re.compile(rb"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?\[\]%]|%(?![0-9A-Fa-f]{2})")
+
+
+def _escape(found: re.Match[bytes]) -> bytes:
+    return b"%%%02X" % found.group()[0]
 
 
 def repair_target(target: bytes) -> bytes:
-    out = bytearray()
-    i = 0
-    while i < len(target):
-        b = target[i]
-        if b == 0x25 and _KEEP.match(target, i):  # an escape already: keep it
-            out += target[i : i + 3]
-            i += 3
-            continue
-        if b in _ALLOWED:
-            out.append(b)
-        else:
-            out += b"%%%02X" % b
-        i += 1
-    return bytes(out)
+    return _BAD.sub(_escape, target)
 
 
 def repair_line(line: bytes) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 
-from celito.events.bus import Wakeup
 from celito.phones import filedata, provisioning, reports
 from celito.presence import hooks as presence_hooks
 from celito.runtime import Runtime
@@ -15,14 +14,14 @@ from celito.yealink.ingest import Ingest
 
 
 class PhoneServices:
-    def __init__(self, runtime: Runtime, wakeup: Wakeup) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.ingest = Ingest(runtime)
+        self.hooks = HookCaller(runtime)
+        self.ingest = Ingest(runtime, on_hook_calls=self.hooks.poke)
         self.downloads = DownloadLog(runtime)
         # SQLite reads run in the connection's own thread, so two overlap the hops; a
         # PostgreSQL connection waits a round trip per read, so more of them.
         self.files = filedata.Reader(runtime.db, size=2 if runtime.db.is_sqlite else 4)
-        self.hooks = HookCaller(runtime, wakeup)
         self.http = httpx.AsyncClient(follow_redirects=False)
         self._keys: provisioning.Keys | None = None
 
