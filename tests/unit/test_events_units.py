@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -12,9 +14,9 @@ from standardwebhooks.webhooks import Webhook
 from celito.auth.caller import Caller
 from celito.auth.scopes import Scope
 from celito.errors import Forbidden, Unprocessable
-from celito.events.delivery import BACKOFF_CAP, backoff
+from celito.events.delivery import BACKOFF_CAP, BATCH_MAX, Held, Item, backoff
 from celito.events.models import Event
-from celito.events.render import event_json
+from celito.events.render import event_bytes, event_json
 from celito.events.signing import new_secret, sign
 from celito.events.stream import StreamFilter, visible
 from celito.events.targets import check_target
@@ -124,3 +126,83 @@ def test_stream_filters_are_clamped_to_reach() -> None:
 def test_event_json_marks_removals() -> None:
     body = event_json(_event(action="delete"))
     assert body["remove"] == "yes" and body["event-model"] == "subscriber"
+
+
+@pytest.mark.parametrize(
+    ("action", "payload"),
+    [
+        ("update", {"user": "1001", "name-first-name": "Ann"}),
+        ("update", {}),
+        ("delete", {"user": "1001"}),
+        ("delete", {"user": "1001", "remove": "no"}),
+        ("update", {"event-id": 99, "user": "1001"}),
+        ("update", {"note": 'she wrote "event-x" here', "n": [1, {"k": None}]}),
+    ],
+)
+def test_event_bytes_is_event_json_without_parsing_the_payload(
+    action: str, payload: dict[str, object]
+) -> None:
+    event = Event(
+        id=7,
+        at=datetime.now(UTC),
+        model="subscriber",
+        action=action,
+        reseller="r1",
+        domain="acme",
+        user="1001",
+        payload=payload,
+    )
+    for stored in (json.dumps(payload), json.dumps(payload, separators=(",", ":"))):
+        rendered = json.loads(event_bytes(event, stored))
+        assert rendered == event_json(event)
+        assert list(rendered) == list(event_json(event))  # the same key order, too
+
+
+def _held(**kw: object) -> Held:
+    row = SimpleNamespace(
+        id="s1",
+        model="subscriber",
+        reseller="*",
+        domain="acme",
+        user="*",
+        post_url="http://127.0.0.1/x",
+        secret=new_secret(),
+        owner_reseller="r1",
+        owner_domain="acme",
+        preferred_server="",
+        expires_at=None,
+        revision=0,
+        cursor=10,
+        retry_upto=None,
+        attempt=0,
+        failing_since=None,
+    )
+    for key, value in kw.items():
+        setattr(row, key, value)
+    return Held.of(row)  # type: ignore[arg-type]
+
+
+def _items(*ids: int) -> list[Item]:
+    return [Item(i, 0.0, "subscriber", "r1", "acme", "1001", b"{}") for i in ids]
+
+
+def test_a_batch_holds_at_most_batch_max_events_in_order() -> None:
+    held = _held()
+    held.pending.extend(_items(*range(11, 11 + BATCH_MAX + 5)))
+    batch = held.batch()
+    assert [i.id for i in batch] == list(range(11, 11 + BATCH_MAX))
+
+
+def test_a_failed_batch_is_retried_exactly_then_the_rest_follows() -> None:
+    held = _held(retry_upto=13, attempt=2)
+    held.pending.extend(_items(11, 12, 13, 14, 15))
+    assert [i.id for i in held.batch()] == [11, 12, 13]  # same events: same webhook-id
+    # Its events are gone (past retention): carry on with what is left.
+    held = _held(retry_upto=9)
+    held.pending.extend(_items(14, 15))
+    assert [i.id for i in held.batch()] == [14, 15] and held.retry_upto is None
+
+
+def test_a_subscription_filter_in_sql_names_only_what_it_narrows() -> None:
+    clauses = [str(c) for c in _held().clauses()]
+    assert clauses == ["events.model = :model_1", "events.domain = :domain_1"]
