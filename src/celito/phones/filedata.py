@@ -8,16 +8,14 @@ extension for BLF keys as one JSON value, and the recent failed logins that thro
 credentials offered), run on the driver's connection rather than through an ORM session. That
 is one round trip on PostgreSQL and one hop to SQLite's thread, where a session costs a dozen.
 
-The statement is written with SQLAlchemy Core, compiled once per dialect, and its parameters
-and results go through the columns' own type processors, so values come back exactly as a
-session would give them.
+The statement is written with SQLAlchemy Core and run through phones.rawsql.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
@@ -32,6 +30,7 @@ from celito.auth.models import LoginFailure
 from celito.db import Database, utcnow
 from celito.devices.models import Device
 from celito.domains.models import Domain
+from celito.phones import rawsql
 from celito.phones.models import Phone, PhoneLine, ProvisioningProfile
 from celito.phones.schemas import MAX_LINES
 from celito.users.models import User
@@ -165,69 +164,18 @@ def _statement(dialect: Dialect) -> Select[Any]:
 
 
 _ACCOUNT = 21  # where an account's columns start in a row
-Processor = Callable[[Any], Any] | None
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    positional: tuple[str, ...] | None  # parameter order for qmark drivers (SQLite)
-    defaults: dict[str, Any]  # values bound by the statement itself (LIMIT)
-    binds: dict[str, Any]  # name → the type's bind processor, or None
-    results: tuple[Processor, ...]
-    sort_people: bool
-
-    def params(self, values: Mapping[str, Any]) -> Any:
-        merged = {**self.defaults, **values}
-        for name, process in self.binds.items():
-            if process is not None:
-                merged[name] = process(merged[name])
-        if self.positional is not None:
-            return tuple(merged[name] for name in self.positional)
-        return merged
-
-    def row(self, raw: Sequence[Any]) -> list[Any]:
-        return [v if p is None else p(v) for v, p in zip(raw, self.results, strict=True)]
-
-
 _PARAMS = ("mac", "failed_name", "failed_ip", "since")
-_compiled: dict[str, _Compiled] = {}
-
-
-def _compile(dialect: Dialect) -> _Compiled:
-    found = _compiled.get(dialect.name)
-    if found is None:
-        statement = _statement(dialect)
-        compiled = statement.compile(dialect=dialect)
-        defaults = compiled.construct_params(dict.fromkeys(_PARAMS))
-        binds = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-            for name, bind in compiled.binds.items()
-            if name in defaults
-        }
-        found = _compiled[dialect.name] = _Compiled(
-            sql=compiled.string,
-            positional=tuple(compiled.positiontup or ()) if compiled.positional else None,
-            defaults={k: v for k, v in defaults.items() if k not in _PARAMS},
-            binds=binds,
-            results=tuple(
-                c.type.dialect_impl(dialect).result_processor(dialect, None)
-                for c in statement.selected_columns
-            ),
-            sort_people=dialect.name != "postgresql",
-        )
-    return found
+_prepared: dict[str, rawsql.Prepared] = {}
 
 
 async def _run(driver: Any, dialect: Dialect, values: Mapping[str, Any]) -> FileData | None:
-    prepared = _compile(dialect)
-    params = prepared.params(values)
-    if dialect.name == "sqlite":
-        raw = await driver.execute_fetchall(prepared.sql, params)
-    else:
-        cursor = await driver.execute(prepared.sql, params)
-        raw = await cursor.fetchall()
-    return _parse(prepared, raw)
+    prepared = _prepared.get(dialect.name)
+    if prepared is None:
+        prepared = _prepared[dialect.name] = rawsql.Prepared.of(
+            _statement(dialect), dialect, _PARAMS
+        )
+    # PostgreSQL orders the people by its collation; SQLite's order (BINARY) is Python's.
+    return _parse(await prepared.fetch(driver, values), sort_people=prepared.sqlite)
 
 
 def _values(mac: str, failed_name: str, failed_ip: str, window: timedelta) -> dict[str, Any]:
@@ -239,13 +187,12 @@ def _values(mac: str, failed_name: str, failed_ip: str, window: timedelta) -> di
     }
 
 
-def _parse(prepared: _Compiled, raw: Sequence[Sequence[Any]]) -> FileData | None:
-    if not raw:
+def _parse(rows: list[list[Any]], *, sort_people: bool) -> FileData | None:
+    if not rows:
         return None
-    rows = [prepared.row(r) for r in raw]
     p = rows[0]
     people = [(str(u), str(f), str(la)) for u, f, la in p[20] or ()]
-    if prepared.sort_people:
+    if sort_people:
         people.sort()
     return FileData(
         mac=p[0],
@@ -302,7 +249,7 @@ class Reader:
         for attempt in (1, 2):
             connection = await self._take()
             try:
-                found = await _run(_driver(connection), dialect, values)
+                found = await _run(rawsql.driver_of(connection), dialect, values)
             except Exception:
                 self._opened -= 1
                 await greenlet_spawn(connection.invalidate)
@@ -323,7 +270,7 @@ class Reader:
                     # The pool's SQLite connections are in autocommit mode already (db.py
                     # begins transactions itself); PostgreSQL's need it: one statement needs
                     # no BEGIN/ROLLBACK round trips.
-                    await _driver(connection).set_autocommit(True)
+                    await rawsql.driver_of(connection).set_autocommit(True)
             except BaseException:
                 self._opened -= 1
                 raise
@@ -335,19 +282,11 @@ class Reader:
             connection = self._free.get_nowait()
             self._opened -= 1
             if self.db.engine.dialect.name != "sqlite":
-                await _driver(connection).set_autocommit(False)
+                await rawsql.driver_of(connection).set_autocommit(False)
             await greenlet_spawn(connection.close)
 
 
 async def read_in(session: AsyncSession, mac: str) -> FileData | None:
     """The phone's data inside the session's transaction."""
-    connection = await session.connection()
-    driver = _driver(await connection.get_raw_connection())
-    return await _run(driver, connection.dialect, _values(mac, "", "", timedelta()))
-
-
-def _driver(connection: PoolProxiedConnection) -> Any:
-    """The driver's own connection (aiosqlite's or psycopg's)."""
-    driver = connection.driver_connection
-    assert driver is not None
-    return driver
+    driver, dialect = await rawsql.in_session(session)
+    return await _run(driver, dialect, _values(mac, "", "", timedelta()))

@@ -7,7 +7,8 @@ per account, DND, forwarding, the current call), and becomes events in the same 
 - `phone` (always): the Yealink event with every variable the phone sent;
 - `device` (registered / unregistered / register_failed): the device of the account;
 - `call` (call events): the phone's view of its call (`source: phone`, the phone-local call id);
-- `presence`: through presence.refresh when DND or an account's registration changed;
+- `presence`: through presence.refresh when the phone's DND changed (presence reads
+  registrations from the devices, which the telephony plane updates, not from phones' reports);
 - and one queued URL call per matching phone hook (phones.hooks).
 
 Reports are applied in batches (yealink.ingest): the batch shares one transaction and one read
@@ -23,7 +24,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, exists, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Dialect,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.db import utcnow
@@ -33,7 +48,7 @@ from celito.devices.schemas import SECRET_FIELDS
 from celito.domains.models import Domain
 from celito.events import outbox
 from celito.kit.schema import format_datetime
-from celito.phones import hooks, tokens
+from celito.phones import hooks, rawsql, tokens
 from celito.phones.models import Phone, PhoneHook, PhoneLine
 from celito.presence import service as presence
 from celito.resellers.models import Reseller
@@ -118,11 +133,21 @@ class _Phone:
     call: dict[str, Any]
     domain_has_hooks: bool
     lines: list[_Line] = field(default_factory=list)
+    updated_at: datetime | None = None
 
 
-# One read for the whole batch: columns, not ORM objects (a batch is hundreds of reports).
-_LOAD = (
-    select(
+def _macs_in(dialect: Dialect) -> ColumnElement[bool]:
+    """`phones.mac` among the batch's MACs, given as one value (a statement compiled once has
+    no room for an IN list of varying length): an array on PostgreSQL, JSON on SQLite."""
+    if dialect.name == "postgresql":
+        return Phone.mac == any_(bindparam("macs", type_=ARRAY(String)))
+    each = func.json_each(bindparam("macs", type_=JSON)).table_valued("value")
+    return Phone.mac.in_(select(each.c.value))
+
+
+def _load_statement(dialect: Dialect) -> Select[Any]:
+    """One read for the whole batch: columns, not ORM objects."""
+    columns: list[Any] = [
         Phone.id,
         Phone.mac,
         Phone.model,
@@ -145,32 +170,21 @@ _LOAD = (
         Device.name,
         Device.user_id,
         User.user,
+    ]
+    return (
+        select(*columns)
+        .join(Domain, Domain.id == Phone.domain_id)
+        .join(Reseller, Reseller.id == Domain.reseller_id)
+        .outerjoin(PhoneLine, PhoneLine.phone_id == Phone.id)
+        .outerjoin(Device, Device.id == PhoneLine.device_id)
+        .outerjoin(User, User.id == Device.user_id)
+        .where(_macs_in(dialect))
+        .order_by(Phone.id, PhoneLine.position)
     )
-    .join(Domain, Domain.id == Phone.domain_id)
-    .join(Reseller, Reseller.id == Domain.reseller_id)
-    .outerjoin(PhoneLine, PhoneLine.phone_id == Phone.id)
-    .outerjoin(Device, Device.id == PhoneLine.device_id)
-    .outerjoin(User, User.id == Device.user_id)
-    .where(Phone.mac.in_(bindparam("macs", expanding=True)))
-    .order_by(Phone.id, PhoneLine.position)
-)
+
+
 _PHONES = cast(Table, Phone.__table__)
-# `updated_at` follows through the column's onupdate, as it does for any other change.
-_SAVE = (
-    update(_PHONES)
-    .where(_PHONES.c.id == bindparam("p_id"))
-    .values(
-        last_seen_at=bindparam("p_last_seen_at"),
-        last_ip=bindparam("p_last_ip"),
-        last_event=bindparam("p_last_event"),
-        last_event_key=bindparam("p_last_event_key"),
-        firmware=bindparam("p_firmware"),
-        registered=bindparam("p_registered"),
-        dnd=bindparam("p_dnd"),
-        forwarding=bindparam("p_forwarding"),
-        call=bindparam("p_call"),
-    )
-)
+# What a report changes of a phone, `updated_at` included (as the column's onupdate would).
 _SAVED = (
     "last_seen_at",
     "last_ip",
@@ -181,13 +195,30 @@ _SAVED = (
     "dnd",
     "forwarding",
     "call",
+    "updated_at",
 )
+_SAVE = (
+    update(_PHONES)
+    .where(_PHONES.c.id == bindparam("p_id"))
+    .values({name: bindparam(f"p_{name}") for name in _SAVED})
+)
+_statements: dict[str, tuple[rawsql.Prepared, rawsql.Prepared]] = {}
 
 
-async def _load(session: AsyncSession, macs: set[str]) -> dict[str, _Phone]:
+def _prepared(dialect: Dialect) -> tuple[rawsql.Prepared, rawsql.Prepared]:
+    """(the batch's read, its write) for the dialect, compiled once."""
+    found = _statements.get(dialect.name)
+    if found is None:
+        found = _statements[dialect.name] = (
+            rawsql.Prepared.of(_load_statement(dialect), dialect, ("macs",)),
+            rawsql.Prepared.of(_SAVE, dialect, ("p_id", *(f"p_{n}" for n in _SAVED))),
+        )
+    return found
+
+
+async def _load(driver: Any, load: rawsql.Prepared, macs: set[str]) -> dict[str, _Phone]:
     found: dict[str, _Phone] = {}
-    for row in await session.execute(_LOAD, {"macs": list(macs)}):
-        values: tuple[Any, ...] = tuple(row)
+    for values in await load.fetch(driver, {"macs": sorted(macs)}):
         phone = found.get(values[1])
         if phone is None:
             phone = found[values[1]] = _Phone(*values[:17])
@@ -221,7 +252,9 @@ def _payload(phone: _Phone, report: Report, line: _Line | None) -> dict[str, Any
 
 async def apply(session: AsyncSession, reports: Sequence[Report]) -> list[Outcome]:
     """Applies a batch of reports in the session's transaction; one outcome per report."""
-    found = await _load(session, {r.mac for r in reports})
+    driver, dialect = await rawsql.in_session(session)
+    load, save = _prepared(dialect)
+    found = await _load(driver, load, {r.mac for r in reports})
     key = await tokens.key(session)
     domain_hooks = await hooks.active_for(
         session, {p.domain_id for p in found.values() if p.domain_has_hooks}
@@ -271,8 +304,11 @@ async def apply(session: AsyncSession, reports: Sequence[Report]) -> list[Outcom
         hooks.queue_calls(session, domain_hooks.get(phone.domain_id, []), source, report)
         outcomes.append("ok")
     if changed:
-        await session.execute(
-            _SAVE,
+        now = utcnow()
+        for p in changed.values():
+            p.updated_at = now
+        await save.execute_many(
+            driver,
             [
                 {"p_id": p.id, **{f"p_{name}": getattr(p, name) for name in _SAVED}}
                 for p in changed.values()
@@ -288,7 +324,7 @@ _REGISTRATION = ("registered", "unregistered", "register_failed")
 
 
 def _update_state(phone: _Phone, report: Report, line: _Line | None) -> bool:
-    """Records what the report says; True when the phone's presence-relevant state changed."""
+    """Records what the report says; True when it changed what presence reads (DND)."""
     v = report.variables
     name = report.event.name
     phone.last_seen_at = report.at
@@ -303,7 +339,6 @@ def _update_state(phone: _Phone, report: Report, line: _Line | None) -> bool:
         now = name == "registered"
         if bool(phone.registered.get(position)) != now:
             phone.registered = {**phone.registered, position: now}
-            changed = True
     elif name in ("dnd_on", "dnd_off"):
         now = name == "dnd_on"
         changed = phone.dnd != now
