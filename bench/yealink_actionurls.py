@@ -6,10 +6,10 @@ the action URLs fired are the ones in those files (`action_url.<event> = …/ns-
 it: not URL-encoded, so display names go out with raw spaces, `&` and UTF-8 (`Smith & Jones`,
 `Zoë Müller`), which the server's lenient request-line protocol repairs.
 
-The mix is what an office's phones report: each phone walks through a day's sequence (an
-incoming call answered, held, resumed and hung up; an outgoing call off-hook to on-hook; DND
-on, a call missed, DND off; a busy number; a registration), 22 steps, phones interleaved,
-every call with its own call id. wrk runs one connection per thread, so each thread knows
+The mix is what an office's phones report: each phone walks through a morning (15 calls:
+answered, held and resumed, placed off-hook to on-hook, missed, busy, rejected; DND on, a call
+missed, DND off; a re-registration), 57 reports, phones interleaved, every call with its own
+call id. wrk runs one connection per thread, so each thread knows
 which request every answer belongs to; it logs them, and afterwards the `events` table (model
 `phone`) is checked against every request answered 200: **missing** counts accepted reports
 with no event (must be 0). Requests still in flight when wrk stopped may or may not have been
@@ -55,12 +55,12 @@ CALLERS = (
 @dataclass(frozen=True)
 class Step:
     event: str
-    slot: int = 0  # >0: a call event; the calls of one cycle are slots 1 to 6
+    slot: int = 0  # >0: a call event; the calls of one cycle are slots 1 to 15
     values: dict[str, str] = field(default_factory=dict)
 
 
 def _call(event: str, slot: int, direction: str, caller: int, duration: str = "0") -> Step:
-    name, number = CALLERS[caller]
+    name, number = CALLERS[caller % len(CALLERS)]
     return Step(
         event,
         slot,
@@ -74,30 +74,60 @@ def _call(event: str, slot: int, direction: str, caller: int, duration: str = "0
     )
 
 
-# One phone's day, in order; phones start at different steps. 22 reports: 17 about calls (6
-# calls, each with its own call id), DND on and off once, one registration.
+def _answered_in(slot: int, hold: bool = False) -> list[Step]:
+    held = [_call("hold", slot, "in", slot, "31"), _call("unhold", slot, "in", slot, "47")]
+    return [
+        _call("incoming_call", slot, "in", slot),
+        _call("call_established", slot, "in", slot),
+        *(held if hold else []),
+        _call("call_terminated", slot, "in", slot, "95"),
+    ]
+
+
+def _answered_out(slot: int) -> list[Step]:
+    return [
+        Step("off_hook"),
+        _call("outgoing_call", slot, "out", slot),
+        _call("call_established", slot, "out", slot),
+        _call("call_terminated", slot, "out", slot, "42"),
+        Step("on_hook"),
+    ]
+
+
+def _unanswered(slot: int, ending: str) -> list[Step]:
+    return [_call("incoming_call", slot, "in", slot), _call(ending, slot, "in", slot)]
+
+
+def _busy_out(slot: int) -> list[Step]:
+    return [
+        Step("off_hook"),
+        _call("outgoing_call", slot, "out", slot),
+        _call("remote_busy", slot, "out", slot),
+        Step("on_hook"),
+    ]
+
+
+# One phone's morning, in order; phones start at different steps: 15 calls (answered, held,
+# placed, missed, busy, rejected, one missed while on DND), DND on and off once, a
+# re-registration. 57 reports, 2 of them DND changes (the only reports presence depends on).
 STEPS = (
-    _call("incoming_call", 1, "in", 0),
-    _call("call_established", 1, "in", 0),
-    _call("hold", 1, "in", 0, "31"),
-    _call("unhold", 1, "in", 0, "47"),
-    _call("call_terminated", 1, "in", 0, "95"),
-    Step("off_hook"),
-    _call("outgoing_call", 2, "out", 3),
-    _call("call_established", 2, "out", 3),
-    _call("call_terminated", 2, "out", 3, "42"),
-    Step("on_hook"),
-    _call("incoming_call", 3, "in", 2),
-    _call("call_established", 3, "in", 2),
-    _call("call_terminated", 3, "in", 2, "310"),
+    *_answered_in(1, hold=True),
+    *_answered_out(2),
+    *_answered_in(3),
+    *_unanswered(4, "missed_call"),
+    *_answered_out(5),
+    *_busy_out(6),
+    *_answered_in(7),
+    *_unanswered(8, "reject_incoming_call"),
     Step("dnd_on"),
-    _call("incoming_call", 4, "in", 1),
-    _call("missed_call", 4, "in", 1),
+    *_unanswered(9, "missed_call"),
     Step("dnd_off"),
-    _call("outgoing_call", 5, "out", 4),
-    _call("remote_busy", 5, "out", 4),
-    _call("incoming_call", 6, "in", 4),
-    _call("call_terminated", 6, "in", 4, "12"),
+    *_answered_in(10),
+    *_answered_out(11),
+    *_answered_in(12, hold=True),
+    *_unanswered(13, "missed_call"),
+    *_answered_out(14),
+    *_answered_in(15),
     Step("registered"),
 )
 
@@ -181,7 +211,7 @@ function request()
   local cid = ""
   if step.slot > 0 then
     cid = string.format("%d", bench_round * 100000000 + p * 10000
-      + math.floor(n / #bench_steps) * 8 + step.slot)
+      + math.floor(n / #bench_steps) * 16 + step.slot)
   end
   current = phone.mac .. "|" .. step.e .. "|" .. cid
   out:write(">", current, "\\n")
