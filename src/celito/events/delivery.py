@@ -83,12 +83,12 @@ CLAIM_GAP = 0.25
 CLAIM_MAX = 100
 # The feed reads at most this often (a batch waits BATCH_WINDOW for company anyway), and
 # reads even without a wake-up every POLL seconds (a wake-up is only a hint).
-FEED_GAP = 0.01
+FEED_GAP = 0.02
 FEED_CHUNK = 1000
 POLL = 1.0
 # The settler records finished POSTs at most this often (nobody waits for it: a sender goes
 # on with its next batch at once, and the cursor it stores only moves forward).
-SETTLE_GAP = 0.05
+SETTLE_GAP = 0.1
 # A subscription whose receiver is slower than the event rate keeps at most this many events
 # in memory; beyond, it reads them back from the table as it catches up.
 PENDING_MAX = 5000
@@ -267,6 +267,8 @@ class DeliveryWorker:
         # Worker processes of one node share its name; the token tells their leases apart.
         self.token = secrets.token_hex(16)
         self.lease = timedelta(seconds=runtime.settings.webhook_lease_seconds)
+        # Reads go through Core: the ORM session around them cost more than the reads.
+        self._reader = runtime.db.engine.execution_options(celito_writer=False)
         self.held: dict[str, Held] = {}
         self.by_model: dict[str, list[Held]] = {}
         # The newest event id the feed has read.
@@ -381,12 +383,12 @@ class DeliveryWorker:
                 SUBS.c.preferred_server.not_in(self._live_nodes(now)),
             ),
         )
-        async with self.runtime.db.reader() as session:
-            found = await session.scalar(select(SUBS.c.id).where(*due).limit(1))
+        async with self._reader.connect() as conn:
+            found = await conn.scalar(select(SUBS.c.id).where(*due).limit(1))
             if not self.held:
                 # The feed starts from here; whoever is behind reads back from its cursor.
                 newest = select(EVENTS.c.id).order_by(EVENTS.c.id.desc()).limit(1)
-                self.head = int(await session.scalar(newest) or 0)
+                self.head = int(await conn.scalar(newest) or 0)
         if found is None:
             return
         async with self.runtime.db.writer() as session:
@@ -505,9 +507,9 @@ class DeliveryWorker:
         """Reads the events committed since the last read, for the models held, and hands each
         to the subscriptions it matches (rendered once, whatever their number)."""
         while self.by_model:
-            async with self.runtime.db.reader() as session:
+            async with self._reader.connect() as conn:
                 rows = (
-                    await session.execute(
+                    await conn.execute(
                         select(*_EVENT_COLUMNS)
                         .where(EVENTS.c.id > self.head, EVENTS.c.model.in_(list(self.by_model)))
                         .order_by(EVENTS.c.id)
@@ -555,9 +557,9 @@ class DeliveryWorker:
     async def catch_up(self, h: Held) -> None:
         """A subscription behind the feed reads its next events from the table."""
         head = self.head
-        async with self.runtime.db.reader() as session:
+        async with self._reader.connect() as conn:
             rows = (
-                await session.execute(
+                await conn.execute(
                     select(*_EVENT_COLUMNS)
                     .where(EVENTS.c.id > h.loaded_upto, *h.clauses())
                     .order_by(EVENTS.c.id)

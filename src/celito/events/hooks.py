@@ -24,10 +24,10 @@ def install_commit_hooks() -> None:
 
     The events are inserted last. SQLite writers are serialised (BEGIN IMMEDIATE), so rows go
     straight into `events` and their ids follow commit order. PostgreSQL transactions put them
-    in `event_queue`, lock-free, and the sequencer numbers them after the commit (see
-    events.sequencer); the wake-up waits for that. The listeners are global to SQLAlchemy
-    sessions, so they are installed once per process; each Database puts its own wake-up
-    callback in its sessions' `info`.
+    in `event_queue`, lock-free, and the sequencer numbers them right after the COMMIT, before
+    the commit returns (see events.sequencer); the wake-up follows that. The listeners are
+    global to SQLAlchemy sessions, so they are installed once per process; each Database puts
+    its own wake-up callback in its sessions' `info`.
     """
     if _installed:
         return
@@ -50,7 +50,7 @@ def install_commit_hooks() -> None:
             hook = session.info.get(ON_COMMIT_KEY)
             sequencer = session.info.get(SEQUENCER)
             if sequencer is not None:
-                sequencer.poke(hook)
+                sequencer.after_commit(hook)
             elif hook is not None:
                 hook()
 

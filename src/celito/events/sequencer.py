@@ -10,15 +10,18 @@ commits, the sequencer moves whatever is committed there into `events` under the
 move, so the ids it hands out follow its own commits. One move numbers every event committed
 since the previous one and sends one NOTIFY for all of them.
 
-Every process that commits events runs a move right after its commit (`poke`); a node also
-sweeps the queue every second (`sweep`), so the events of a process that died between its
-commit and its move are numbered all the same. A move is one round trip on a connection of
-the sequencer's own: several statements in one simple query run as one transaction.
+Every process that commits events runs a move right after its COMMIT, and the commit returns
+once it is done (`after_commit`), so whoever committed finds the events numbered as before;
+the commits waiting in a process at the same time share one move. A node also sweeps the queue
+every second (`sweep`), so the events of a process that died between its COMMIT and its move
+are numbered all the same. A move is one round trip on a connection of the sequencer's own:
+several statements in one simple query run as one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Callable
@@ -28,12 +31,15 @@ import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
+from sqlalchemy.util import await_
+from sqlalchemy.util.concurrency import in_greenlet
 
 from celito.events.hooks import NOTIFY_CHANNEL, OUTBOX_LOCK
 
 log = logging.getLogger("celito.events")
 
 MOVE_LIMIT = 5000
+COMMIT_WAIT = 1.0
 _COLUMNS = 'at, model, action, reseller, domain, "user", node, payload'
 # One simple query: its statements run as one transaction, which takes the lock first, moves
 # (ORDER BY id keeps the queue's order: each transaction's events as recorded) and, if it moved
@@ -58,36 +64,69 @@ class Sequencer:
         self._again = False
         # Called after the move that numbered the events of the commits that asked for it.
         self._hooks: set[Callable[[], None]] = set()
+        # Pokes so far, and how many of them finished moves have covered.
+        self._asked = 0
+        self._covered = 0
+        self._moved: asyncio.Event | None = None
 
-    def poke(self, hook: Callable[[], None] | None) -> None:
-        """After a commit that queued events: number them soon, then call `hook`."""
+    def poke(self, hook: Callable[[], None] | None) -> int:
+        """After a commit that queued events: number them soon, then call `hook`. Returns a
+        ticket for `numbered`."""
         if hook is not None:
             self._hooks.add(hook)
+        self._asked += 1
         self._again = True
-        if self._task is not None and not self._task.done():
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop (a synchronous caller): a node's sweep moves them
-            return
-        self._task = loop.create_task(self._drain(), name="celito-sequencer")
+        if self._task is None or self._task.done():
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop (a synchronous caller): a node's sweep moves them
+                return self._asked
+            self._task = loop.create_task(self._drain(), name="celito-sequencer")
+        return self._asked
+
+    async def numbered(self, ticket: int) -> None:
+        """Waits until a move has numbered the events of the poke that returned `ticket` (or
+        failed to: a sweep numbers them later)."""
+        while self._covered < ticket and self._task is not None and not self._task.done():
+            if self._moved is None:
+                self._moved = asyncio.Event()
+            await self._moved.wait()
 
     async def settled(self) -> None:
         """Waits until the moves asked for so far are done."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        await self.numbered(self._asked)
+
+    def after_commit(self, hook: Callable[[], None] | None) -> None:
+        """From the commit hook: numbers the events just committed before the commit returns,
+        so whoever committed finds them in `events` (as when each commit numbered its own).
+        A move carries every commit waiting by then, so the commits of a busy process share
+        them. After COMMIT_WAIT the commit returns anyway; its events follow soon after."""
+        ticket = self.poke(hook)
+        if not in_greenlet():  # not inside an AsyncSession's commit: nothing to wait in
+            return
+        with contextlib.suppress(TimeoutError):
+            await_(asyncio.wait_for(self.numbered(ticket), COMMIT_WAIT))
 
     async def _drain(self) -> None:
         while self._again:
             self._again = False
+            ticket = self._asked
             hooks, self._hooks = self._hooks, set()
             try:
                 await self.move()
             except Exception as exc:  # the database is away: a node's sweep catches up
                 log.warning("numbering queued events failed (%s); a node will retry", exc)
+                self._cover(ticket)
                 return
+            self._cover(ticket)
             for hook in hooks:
                 hook()
+
+    def _cover(self, ticket: int) -> None:
+        self._covered = ticket
+        if self._moved is not None:
+            self._moved.set()
+            self._moved = None
 
     async def move(self) -> int:
         """Numbers every committed queued event (MOVE_LIMIT per transaction); returns how many."""
