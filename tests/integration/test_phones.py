@@ -3,6 +3,8 @@ bad input that changes nothing, audit entries, provisioning settings, hooks' rul
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.support.live import LiveServer
@@ -182,6 +184,20 @@ def test_phone_configuration_buttons_reach_the_file(tenant: Tenant, server: Live
 
         automatic = cfg()
         assert "linekey.1.type = 15" in automatic and "linekey.2.type = 16" in automatic
+        # Downloads are recorded behind (about once a second): wait until this one is.
+        deadline = time.monotonic() + 15
+        while (
+            om.get(f"{V2}/domains/{d}/phones/{mac}").json()[
+                "device-provisioning-last-retrieved-datetime"
+            ]
+            is None
+        ):
+            assert time.monotonic() < deadline, "the download was never recorded"
+            time.sleep(0.1)
+        assert (
+            om.get(f"{V2}/domains/{d}/phones/{mac}").json()["device-provisioning-resync-pending"]
+            == "no"
+        )
         assert om.get(f"{V2}/domains/{d}/phoneconfiguration/{mac}").status_code == 404
         buttons = [
             {

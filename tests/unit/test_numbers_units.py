@@ -49,6 +49,15 @@ def test_schema_normalises_and_refuses() -> None:
         PhonenumberCreate.model_validate({"phonenumber": "nope"})
 
 
+def test_generated_passwords_never_hold_a_short_extension() -> None:
+    # A two-digit extension turns up in ~1% of random 20-character passwords; the device
+    # would then refuse its own generated password (a 422 on create).
+    for _ in range(2000):
+        assert (
+            secrets.problem_with(secrets.generate(names=("10", "10b")), names=("10", "10b")) is None
+        )
+
+
 def test_generated_passwords_are_strong_and_distinct() -> None:
     made = {secrets.generate() for _ in range(50)}
     assert len(made) == 50

@@ -40,14 +40,16 @@ _ALLOWED = re.compile(r"[!-~]+")  # printable ASCII, no spaces
 _FORBIDDEN_CHARS = set("\"'\\<>&")
 
 
-def generate() -> str:
-    """A fresh SIP password with at least one lower, one upper letter and one digit."""
+def generate(*, names: tuple[str, ...] = ()) -> str:
+    """A fresh SIP password with at least one lower, one upper letter and one digit, that
+    `problem_with` accepts for `names` (a short extension such as `10` turns up by chance)."""
     while True:
         value = "".join(secrets.choice(_ALPHABET) for _ in range(GENERATED_LENGTH))
         if (
             any(c.islower() for c in value)
             and any(c.isupper() for c in value)
             and any(c.isdigit() for c in value)
+            and problem_with(value, names=names) is None
         ):
             return value
 

@@ -371,7 +371,9 @@ async def create(
     )
     values = body
     if body.device_sip_registration_password is None:
-        values = body.model_copy(update={"device_sip_registration_password": secrets.generate()})
+        values = body.model_copy(
+            update={"device_sip_registration_password": secrets.generate(names=(name, owner.user))}
+        )
         values.model_fields_set.add("device_sip_registration_password")
     _apply(device, values, key, owner)
     try:

@@ -132,7 +132,7 @@ async def update_profile(
     if "password" in values:
         password = values.pop("password") or "generate"
         if password == "generate":
-            password = secrets.generate()
+            password = secrets.generate(names=(domain.name,))
         problem = secrets.problem_with(password, names=(domain.name,))
         if problem:
             raise Unprocessable(f"password {problem}")
