@@ -74,7 +74,7 @@ def test_ids_follow_commit_order_not_queue_order(pg_url: str, tmp_path: Path) ->
     asyncio.run(run())
 
 
-def test_record_numbers_after_commit_then_wakes_the_node(pg_url: str, tmp_path: Path) -> None:
+def test_a_commit_returns_with_its_events_numbered(pg_url: str, tmp_path: Path) -> None:
     async def run() -> None:
         runtime = _runtime(pg_url, tmp_path)
         woken: list[int] = []
@@ -95,7 +95,8 @@ def test_record_numbers_after_commit_then_wakes_the_node(pg_url: str, tmp_path: 
             await session.execute(text("SELECT 1"))
             assert await count() == 0  # nothing before the commit
             await session.commit()
-        await sequencer_for(runtime.db.engine).settled()
+        # Numbered as the commit returned (whoever committed reads them back at once), and the
+        # node's wake-up has run.
         assert woken and [n for _, n in await _numbered(runtime, "wake.test")] == ["0", "1", "2"]
         async with runtime.db.writer() as session:
             outbox.record(session, "subscriber", "update", {"n": "rolled back"}, domain="wake.test")

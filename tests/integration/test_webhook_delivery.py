@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from celito.auditlog.models import AuditEntry
 from celito.auth.caller import system_caller
 from celito.config import Settings
+from celito.db import utcnow
 from celito.events import outbox
 from celito.events.delivery import DeliveryWorker
 from celito.events.models import Event
@@ -190,6 +193,45 @@ def test_a_stopping_holder_hands_over_without_losing_events(
         assert sub_id in second.held
         # At least once: whatever was in flight may come twice, but in order.
         assert list(dict.fromkeys(_names(rx))) == expected
+        await s.close()
+
+    with receiver(tmp_path / "rx") as rx:
+        asyncio.run(run(rx))
+
+
+def test_failing_for_a_day_disables_with_an_audit_entry(settings: Settings, tmp_path: Path) -> None:
+    async def run(rx: Receiver) -> None:
+        s = Setup(settings, rx)
+        sub_id = await s.subscribe()
+        async with s.runtime.db.writer() as session:
+            sub = await session.get(Subscription, sub_id)
+            assert sub is not None
+            sub.failing_since = utcnow() - timedelta(hours=24, minutes=1)
+            sub.attempt = 17
+            await session.commit()
+        rx.answer(default=503)
+        s.worker()
+        await s.emit("N0")
+
+        async def state() -> Subscription | None:
+            async with s.runtime.db.reader() as session:
+                return await session.get(Subscription, sub_id)
+
+        for _ in range(200):
+            found = await state()
+            if found is not None and found.status == "error":
+                break
+            await asyncio.sleep(0.05)
+        assert found is not None and found.status == "error" and not found.enabled
+        assert found.leased_by is None and "24 hours" in found.status_reason
+        async with s.runtime.db.reader() as session:
+            entries = (
+                await session.scalars(select(AuditEntry).where(AuditEntry.target_id == sub_id))
+            ).all()
+        assert [(e.action, e.details["reason"]) for e in entries] == [
+            ("disable", "deliveries failed for 24 hours")
+        ]
+        assert len(rx.requests()) == 1  # nothing more once disabled
         await s.close()
 
     with receiver(tmp_path / "rx") as rx:
