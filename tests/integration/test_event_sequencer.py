@@ -68,7 +68,6 @@ def test_ids_follow_commit_order_not_queue_order(pg_url: str, tmp_path: Path) ->
         await second.close()
         numbered = await _numbered(runtime, "order.test")
         assert [n for _, n in numbered] == ["queued second", "queued first"]
-        await sequencer.close()
         await runtime.db.dispose()
 
     asyncio.run(run())
@@ -104,7 +103,6 @@ def test_a_commit_returns_with_its_events_numbered(pg_url: str, tmp_path: Path) 
         async with runtime.db.reader() as session:
             assert await session.scalar(select(func.count()).select_from(QueuedEvent)) == 0
         assert await count() == 3
-        await sequencer_for(runtime.db.engine).close()
         await runtime.db.dispose()
 
     asyncio.run(run())
@@ -123,7 +121,6 @@ def test_a_sweep_numbers_what_a_dead_process_left_queued(pg_url: str, tmp_path: 
         assert await sequencer.sweep() == 1
         assert await sequencer.sweep() == 0
         assert [n for _, n in await _numbered(runtime, "sweep.test")] == ["orphan"]
-        await sequencer.close()
         await runtime.db.dispose()
 
     asyncio.run(run())
@@ -173,7 +170,6 @@ def test_many_writers_lose_nothing_and_ids_only_grow(pg_url: str, tmp_path: Path
         assert len(numbered) == 240 and len({n for _, n in numbered}) == 240
         # Had an id committed below one already read, the poller would have missed it.
         assert sorted(seen) == [i for i, _ in numbered]
-        await sequencer_for(runtime.db.engine).close()
         await runtime.db.dispose()
 
     asyncio.run(run())

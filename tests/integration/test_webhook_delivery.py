@@ -108,8 +108,6 @@ class Setup:
     async def close(self) -> None:
         for worker in self.workers:
             await worker.stop()
-        if not self.runtime.db.is_sqlite:
-            await sequencer_for(self.runtime.db.engine).close()
         await self.runtime.db.dispose()
 
 

@@ -63,7 +63,6 @@ class EventServices:
         await self.hub.stop()
         if self.listener is not None:
             await self.listener.stop()
-            await sequencer_for(self.runtime.db.engine).close()
         with contextlib.suppress(ValueError):
             self.runtime.db.event_listeners.remove(self.wake)
 

@@ -14,8 +14,8 @@ Every process that commits events runs a move right after its COMMIT, and the co
 once it is done (`after_commit`), so whoever committed finds the events numbered as before;
 the commits waiting in a process at the same time share one move. A node also sweeps the queue
 every second (`sweep`), so the events of a process that died between its COMMIT and its move
-are numbered all the same. A move is one round trip on a connection of the sequencer's own:
-several statements in one simple query run as one transaction.
+are numbered all the same. A move is one round trip on a pooled connection: several
+statements in one simple query run as one transaction.
 """
 
 from __future__ import annotations
@@ -25,10 +25,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Callable
-from typing import Any
 
-import psycopg
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
 from sqlalchemy.util import await_
@@ -57,8 +54,7 @@ _MOVE = (
 
 class Sequencer:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._dsn = make_url(engine.url).set(drivername="postgresql")
-        self._conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+        self._engine = weakref.ref(engine)
         self._lock: asyncio.Lock | None = None
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -130,22 +126,22 @@ class Sequencer:
 
     async def move(self) -> int:
         """Numbers every committed queued event (MOVE_LIMIT per transaction); returns how many."""
+        engine = self._engine()
+        if engine is None:
+            return 0
         if self._lock is None:
             self._lock = asyncio.Lock()
         total = 0
-        async with self._lock:
+        async with self._lock, engine.connect() as conn:
+            # Autocommit, so the simple query's statements make one implicit transaction.
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None  # a live pooled connection
             while True:
-                if self._conn is None or self._conn.closed:
-                    dsn = self._dsn.render_as_string(hide_password=False)
-                    self._conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
-                try:
-                    async with self._conn.cursor() as cursor:
-                        await cursor.execute(_MOVE)
-                        cursor.nextset()
-                        row = await cursor.fetchone()
-                except psycopg.Error:
-                    await self.close()
-                    raise
+                async with driver.cursor() as cursor:
+                    await cursor.execute(_MOVE)
+                    cursor.nextset()
+                    row = await cursor.fetchone()
                 moved = int(row[0]) if row else 0
                 total += moved
                 if moved < MOVE_LIMIT:
@@ -155,11 +151,6 @@ class Sequencer:
         """Numbers whatever is queued (nothing to do costs one round trip, and no lock held
         past it)."""
         return await self.move()
-
-    async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
 
 
 _sequencers: weakref.WeakKeyDictionary[Pool, Sequencer] = weakref.WeakKeyDictionary()
