@@ -366,10 +366,14 @@ async def phone_action(
         example={"url": "https://pbx.example/cfg/", "username": "acme.example"},
     ),
 )
-async def get_provisioning(
-    session: DbSession, caller: Reader, request: Request, domain: str
-) -> ProvisioningOut:
-    return await provisioning.get_profile(session, caller, domain, _base(request))
+async def get_provisioning(caller: Reader, request: Request, domain: str) -> ProvisioningOut:
+    # The first read makes the domain's profile (a random password), so it runs in a writer:
+    # on SQLite a write inside a GET's read transaction fails whenever another writer holds
+    # the lock (the ingest, the download log).
+    async with runtime_of(request).db.writer() as session:
+        found = await provisioning.get_profile(session, caller, domain, _base(request))
+        await session.commit()
+    return found
 
 
 @router.put(
