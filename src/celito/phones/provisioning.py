@@ -201,6 +201,11 @@ async def door_for(session: AsyncSession, username: str) -> list[Door]:
 def _control_ips(settings: Settings, url: str) -> tuple[str, ...]:
     if settings.phone_control_ips:
         return tuple(settings.phone_control_ips)
+    return _host_ip(url)
+
+
+@functools.lru_cache(maxsize=64)
+def _host_ip(url: str) -> tuple[str, ...]:
     from urllib.parse import urlsplit
 
     host = urlsplit(url).hostname or "127.0.0.1"

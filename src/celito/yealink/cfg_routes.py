@@ -184,7 +184,8 @@ def _phone_file(request: Request, found: re.Match[str], data: filedata.FileData)
         if phones.generation_from(data.generation, firmware or data.firmware, model) != "v8x":
             return _not_found()
         return _text(render.boot_file(mac, model))
-    url = provisioning.base_url(settings, str(request.base_url))
+    # The request's own base only when no public URL is set (building it costs a URL parse).
+    url = provisioning.base_url(settings, "" if settings.public_url else str(request.base_url))
     spec = provisioning.spec_of(data, settings, url, services.keys, firmware)
     text = render.phone_file(spec)
     services.downloads.record(mac, render.md5(text), agent[:255], firmware, ip)
