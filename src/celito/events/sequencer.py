@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
@@ -104,19 +104,20 @@ class Sequencer:
             await_(asyncio.wait_for(self.numbered(ticket), COMMIT_WAIT))
 
     async def _drain(self) -> None:
-        while self._again:
-            self._again = False
-            ticket = self._asked
-            hooks, self._hooks = self._hooks, set()
-            try:
-                await self.move()
-            except Exception as exc:  # the database is away: a node's sweep catches up
-                log.warning("numbering queued events failed (%s); a node will retry", exc)
-                self._cover(ticket)
-                return
-            self._cover(ticket)
-            for hook in hooks:
-                hook()
+        try:
+            # One pooled connection for a run of moves: a busy process moves back to back.
+            async with self._mover() as move:
+                while self._again:
+                    self._again = False
+                    ticket = self._asked
+                    hooks, self._hooks = self._hooks, set()
+                    await move()
+                    self._cover(ticket)
+                    for hook in hooks:
+                        hook()
+        except Exception as exc:  # the database is away: a node's sweep catches up
+            log.warning("numbering queued events failed (%s); a node will retry", exc)
+            self._cover(self._asked)
 
     def _cover(self, ticket: int) -> None:
         self._covered = ticket
@@ -124,28 +125,44 @@ class Sequencer:
             self._moved.set()
             self._moved = None
 
-    async def move(self) -> int:
-        """Numbers every committed queued event (MOVE_LIMIT per transaction); returns how many."""
+    @contextlib.asynccontextmanager
+    async def _mover(self) -> AsyncIterator[Callable[[], Awaitable[int]]]:
+        """A connection to move on; yields the move: every committed queued event numbered
+        (MOVE_LIMIT per transaction), returning how many."""
         engine = self._engine()
-        if engine is None:
-            return 0
         if self._lock is None:
             self._lock = asyncio.Lock()
-        total = 0
+        if engine is None:  # the database is gone with its pool
+
+            async def nothing() -> int:
+                return 0
+
+            yield nothing
+            return
         async with self._lock, engine.connect() as conn:
             # Autocommit, so the simple query's statements make one implicit transaction.
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             driver = (await conn.get_raw_connection()).driver_connection
             assert driver is not None  # a live pooled connection
-            while True:
-                async with driver.cursor() as cursor:
-                    await cursor.execute(_MOVE)
-                    cursor.nextset()
-                    row = await cursor.fetchone()
-                moved = int(row[0]) if row else 0
-                total += moved
-                if moved < MOVE_LIMIT:
-                    return total
+
+            async def move() -> int:
+                total = 0
+                while True:
+                    async with driver.cursor() as cursor:
+                        await cursor.execute(_MOVE)
+                        cursor.nextset()
+                        row = await cursor.fetchone()
+                    moved = int(row[0]) if row else 0
+                    total += moved
+                    if moved < MOVE_LIMIT:
+                        return total
+
+            yield move
+
+    async def move(self) -> int:
+        """Numbers every committed queued event; returns how many."""
+        async with self._mover() as move:
+            return await move()
 
     async def sweep(self) -> int:
         """Numbers whatever is queued (nothing to do costs one round trip, and no lock held
