@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from celito.events.poster import Poster, PostError
 
@@ -204,3 +213,64 @@ def test_garbage_is_a_protocol_error() -> None:
             assert caught.value.kind == "RemoteProtocolError"
 
     asyncio.run(run())
+
+
+def _self_signed(tmp_path: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+def test_https_is_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A receiver whose certificate nobody vouches for is refused; once it is trusted (as
+    httpx would trust it: SSL_CERT_FILE), the same POST goes through over TLS."""
+    server_tls = _self_signed(tmp_path)
+
+    async def run() -> tuple[str, int]:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                await reader.readuntil(b"\r\n\r\n")
+                await reader.readexactly(2)
+                writer.write(ok(b"secure")[0])
+                await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_tls)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            with pytest.raises(PostError) as caught:
+                await Poster(5).post(f"https://127.0.0.1:{port}/hook", b"[]", {})
+            monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+            trusted = Poster(5)
+            answer = await trusted.post(f"https://127.0.0.1:{port}/hook", b"[]", {})
+            await trusted.aclose()
+        return str(caught.value), answer.status
+
+    refused, status = asyncio.run(run())
+    assert refused.startswith("ConnectError") and "CERTIFICATE_VERIFY_FAILED" in refused
+    assert status == 200
