@@ -89,6 +89,7 @@ POLL = 1.0
 # The settler records finished POSTs at most this often (nobody waits for it: a sender goes
 # on with its next batch at once, and the cursor it stores only moves forward).
 SETTLE_GAP = 0.1
+READ_BACK_AT_ONCE = 2
 # A subscription whose receiver is slower than the event rate keeps at most this many events
 # in memory; beyond, it reads them back from the table as it catches up.
 PENDING_MAX = 5000
@@ -269,6 +270,9 @@ class DeliveryWorker:
         self.lease = timedelta(seconds=runtime.settings.webhook_lease_seconds)
         # Reads go through Core: the ORM session around them cost more than the reads.
         self._reader = runtime.db.engine.execution_options(celito_writer=False)
+        # Subscriptions reading back at once (all of them, after a restart) share a few
+        # connections rather than each taking one from the pool.
+        self._reading_back = asyncio.Semaphore(READ_BACK_AT_ONCE)
         self.held: dict[str, Held] = {}
         self.by_model: dict[str, list[Held]] = {}
         # The newest event id the feed has read.
@@ -557,7 +561,7 @@ class DeliveryWorker:
     async def catch_up(self, h: Held) -> None:
         """A subscription behind the feed reads its next events from the table."""
         head = self.head
-        async with self._reader.connect() as conn:
+        async with self._reading_back, self._reader.connect() as conn:
             rows = (
                 await conn.execute(
                     select(*_EVENT_COLUMNS)
