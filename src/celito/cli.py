@@ -150,6 +150,9 @@ def serve(
         proxy_headers=False,
         # Phones write raw spaces into action URLs; see yealink.lenient.
         http=LenientHttpToolsProtocol,
+        # uvicorn's default (5 s) kills and restarts workers that are slow to answer its ping
+        # on a busy machine; a restart then competes for SQLite's write lock at start-up.
+        timeout_worker_healthcheck=30,
     )
 
 
