@@ -250,10 +250,12 @@ class Reader:
             connection = await self._take()
             try:
                 found = await _run(rawsql.driver_of(connection), dialect, values)
-            except Exception:
+            except BaseException as exc:
+                # Failed or interrupted mid-statement: the connection's state is unknown, so it
+                # is dropped (a cancelled read must not leave it out of the queue for good).
                 self._opened -= 1
                 await greenlet_spawn(connection.invalidate)
-                if attempt == 2:
+                if attempt == 2 or not isinstance(exc, Exception):
                     raise
                 log.warning("phone data read failed; retrying on a new connection", exc_info=True)
                 continue

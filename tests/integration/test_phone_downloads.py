@@ -1,0 +1,119 @@
+"""A phone's file follows every change committed before the download (the file is read and
+rendered on each download, by the path that answers phones in front of FastAPI), and the
+credentials that reach a file are exactly the domain's current ones or the phone's own."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.support.live import LiveServer
+from tests.support.tenants import Tenant
+
+V2 = "/ns-api/v2"
+
+
+def _setting(text: str, key: str) -> str:
+    found = re.search(rf"^{re.escape(key)} = (.*)$", text, re.M)
+    assert found is not None, f"{key} not in the file"
+    return found.group(1)
+
+
+def test_downloads_follow_changes_and_credentials(
+    tenant: Tenant, other_tenant: Tenant, server: LiveServer
+) -> None:
+    d = tenant.domain
+    mac = f"805ec1{d.encode().hex()[-6:]}"
+    other_mac = f"805ec2{d.encode().hex()[-6:]}"
+    with tenant.as_role("Office Manager") as om:
+        for user in ("1001", "1100"):
+            made = om.post(f"{V2}/domains/{d}/users/{user}/devices", json={"device": user})
+            assert made.status_code == 201, made.text
+        for m, user in ((mac, "1001"), (other_mac, "1100")):
+            made = om.post(
+                f"{V2}/domains/{d}/phones",
+                json={
+                    "device-provisioning-mac-address": m,
+                    "device-models-brand-and-model": "T46S",
+                    "device-provisioning-sip-uri-1": f"sip:{user}@{d}",
+                },
+            )
+            assert made.status_code == 201, made.text
+        prov = om.get(f"{V2}/domains/{d}/provisioning").json()
+        auth = httpx.DigestAuth(prov["username"], prov["password"])
+        url = f"{server.base_url}/cfg/{mac}.cfg"
+
+        def download(credentials: httpx.Auth | None = None) -> str:
+            r = httpx.get(url, auth=credentials or auth)
+            assert r.status_code == 200, r.text
+            return r.text
+
+        first = download()
+        assert _setting(first, "account.1.display_name") == "Basic Tester"
+        blf = {
+            _setting(first, f"linekey.{n}.value"): _setting(first, f"linekey.{n}.label")
+            for n in range(2, 6)
+        }
+        assert blf["1000"] == "Office Tester" and "1001" not in blf
+        device = om.get(f"{V2}/domains/{d}/users/1001/devices/1001").json()
+        sip_password = device["device-sip-registration-password"]
+        assert _setting(first, "account.1.password") == sip_password
+
+        # The phone's own user, a colleague, the device, the domain's and the phone's
+        # overrides: each change shows in the very next download.
+        r = om.put(f"{V2}/domains/{d}/users/1001", json={"name-first-name": "Renamed"})
+        assert r.status_code == 200, r.text
+        assert _setting(download(), "account.1.display_name") == "Renamed Tester"
+        r = om.put(f"{V2}/domains/{d}/users/1000", json={"name-last-name": "Boss"})
+        assert r.status_code == 200, r.text
+        assert "linekey.2.label = Office Boss\n" in download()
+        r = om.put(
+            f"{V2}/domains/{d}/users/1001/devices/1001",
+            json={"device-sip-registration-password": "Fresh-Pass-2468"},
+        )
+        assert r.status_code == 200, r.text
+        assert _setting(download(), "account.1.password") == "Fresh-Pass-2468"
+        r = om.put(f"{V2}/domains/{d}/provisioning", json={"overrides": {"lang.gui": "German"}})
+        assert r.status_code == 200, r.text
+        assert _setting(download(), "lang.gui") == "German"
+        r = om.put(
+            f"{V2}/domains/{d}/phones",
+            json={
+                "device-provisioning-mac-address": mac,
+                "device-models-overrides-blob": "lang.gui = French",
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert _setting(download(), "lang.gui") == "French"
+
+        # A rotated password: the old one stops at once, the new one works.
+        rotated = om.put(f"{V2}/domains/{d}/provisioning", json={"password": "generate"}).json()
+        assert httpx.get(url, auth=auth).status_code == 401
+        auth = httpx.DigestAuth(rotated["username"], rotated["password"])
+        download()
+
+        # The phone's own credentials reach its own file only.
+        own = {
+            "device-provisioning-username": f"own-{mac}",
+            "device-provisioning-password": "Own-Secret-9753",
+        }
+        r = om.put(f"{V2}/domains/{d}/phones", json={"device-provisioning-mac-address": mac, **own})
+        assert r.status_code == 200, r.text
+        mine = httpx.DigestAuth(own["device-provisioning-username"], "Own-Secret-9753")
+        assert _setting(download(mine), "account.1.user_name") == "1001"
+        assert httpx.get(f"{server.base_url}/cfg/{other_mac}.cfg", auth=mine).status_code == 404
+        wrong = httpx.DigestAuth(own["device-provisioning-username"], "Not-The-Secret-1357")
+        assert httpx.get(url, auth=wrong).status_code == 401
+
+    # Another domain's credentials: a 404 that says nothing about the phone.
+    with other_tenant.as_role("Office Manager") as other:
+        theirs = other.get(f"{V2}/domains/{other_tenant.domain}/provisioning").json()
+    foreign = httpx.get(url, auth=httpx.DigestAuth(theirs["username"], theirs["password"]))
+    assert foreign.status_code == 404 and foreign.text == "Not Found\n"
+
+    # What the phone paths do not answer goes on to FastAPI, as before.
+    assert httpx.head(url, auth=auth).status_code == 405
+    assert httpx.get(f"{server.base_url}/cfg/").status_code == 404
+    hooks = f"{server.base_url}/ns-api/hooks/yealink/{mac}/token"
+    assert httpx.get(hooks).status_code == 404
