@@ -98,10 +98,13 @@ class Sequencer:
         A move carries every commit waiting by then, so the commits of a busy process share
         them. After COMMIT_WAIT the commit returns anyway; its events follow soon after."""
         ticket = self.poke(hook)
-        if not in_greenlet():  # not inside an AsyncSession's commit: nothing to wait in
-            return
+        if in_greenlet():  # inside an AsyncSession's commit: it can wait
+            await_(self._numbered_within(ticket, COMMIT_WAIT))
+
+    async def _numbered_within(self, ticket: int, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await_(asyncio.wait_for(self.numbered(ticket), COMMIT_WAIT))
+            async with asyncio.timeout(seconds):
+                await self.numbered(ticket)
 
     async def _drain(self) -> None:
         try:
