@@ -58,11 +58,11 @@ def record(
         pending = session.info[PENDING] = []
         if SEQUENCER not in session.info:
             bind = session.bind
-            session.info[SEQUENCER] = (
-                sequencer_for(bind)
-                if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql"
-                else None
-            )
+            engine = bind if isinstance(bind, AsyncEngine) else getattr(bind, "engine", None)
+            if not isinstance(engine, AsyncEngine):
+                raise RuntimeError("events are recorded in sessions bound to one database")
+            postgres = engine.dialect.name == "postgresql"
+            session.info[SEQUENCER] = sequencer_for(engine) if postgres else None
     pending.append(
         {
             "model": model,
