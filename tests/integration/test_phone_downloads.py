@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from tests.support.live import LiveServer
 from tests.support.tenants import Tenant
@@ -117,3 +118,40 @@ def test_downloads_follow_changes_and_credentials(
     assert httpx.get(f"{server.base_url}/cfg/").status_code == 404
     hooks = f"{server.base_url}/ns-api/hooks/yealink/{mac}/token"
     assert httpx.get(hooks).status_code == 404
+
+
+def test_sqlite_download_read_falls_back_to_the_driver(tenant: Tenant, server: LiveServer) -> None:
+    """On SQLite a download reads on the loop's own connection; when that connection cannot
+    read (here: it cannot even open), the download still answers, through the driver."""
+    files = server.server.config.app.state.phone_services.files
+    if files._local_path is None:
+        pytest.skip("only SQLite reads phones' data on a connection of the loop's thread")
+    d = tenant.domain
+    mac = f"805ec3{d.encode().hex()[-6:]}"
+    with tenant.as_role("Office Manager") as om:
+        assert om.post(f"{V2}/domains/{d}/users/1001/devices", json={"device": "1001"}).is_success
+        made = om.post(
+            f"{V2}/domains/{d}/phones",
+            json={
+                "device-provisioning-mac-address": mac,
+                "device-models-brand-and-model": "T46S",
+                "device-provisioning-sip-uri-1": f"sip:1001@{d}",
+            },
+        )
+        assert made.status_code == 201, made.text
+        prov = om.get(f"{V2}/domains/{d}/provisioning").json()
+    auth = httpx.DigestAuth(prov["username"], prov["password"])
+    url = f"{server.base_url}/cfg/{mac}.cfg"
+    local = httpx.get(url, auth=auth)
+    assert local.status_code == 200, local.text
+    path = files._local_path
+    try:
+        files._close_local()
+        files._local_path = "/nonexistent-celito-dir/celito.db"
+        fallback = httpx.get(url, auth=auth)
+        assert files._local is None  # the loop's connection never opened: the driver read it
+    finally:
+        files._local_path = path
+    assert fallback.status_code == 200, fallback.text
+    assert _setting(fallback.text, "account.1.user_name") == "1001"
+    assert fallback.text == local.text

@@ -17,6 +17,7 @@ Nothing here logs, and audit entries carry only a fingerprint of the sealed valu
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import secrets
@@ -84,9 +85,16 @@ async def load_key(session: AsyncSession, name: str = KEY_NAME) -> bytes:
     return bytes.fromhex(existing.value)
 
 
+@functools.lru_cache(maxsize=8)
+def _cipher(key: bytes) -> AESGCM:
+    # A node uses one or two keys; setting one up costs more than opening a short secret
+    # (phones' files open three per download). The object is stateless and thread-safe.
+    return AESGCM(key)
+
+
 def seal(key: bytes, plaintext: str, *, bound_to: str) -> str:
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), bound_to.encode())
+    sealed = _cipher(key).encrypt(nonce, plaintext.encode(), bound_to.encode())
     return _VERSION + base64.b64encode(nonce + sealed).decode()
 
 
@@ -95,7 +103,7 @@ def unseal(key: bytes, sealed: str, *, bound_to: str) -> str:
         raise ValueError("unknown sealed-secret version")
     raw = base64.b64decode(sealed[len(_VERSION) :])
     try:
-        return AESGCM(key).decrypt(raw[:12], raw[12:], bound_to.encode()).decode()
+        return _cipher(key).decrypt(raw[:12], raw[12:], bound_to.encode()).decode()
     except InvalidTag:
         raise ValueError("the sealed secret does not open with this key and device") from None
 

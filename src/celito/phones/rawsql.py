@@ -76,6 +76,11 @@ class Prepared:
             raw = await cursor.fetchall()
         return [self.row(r) for r in raw]
 
+    def fetch_now(self, connection: Any, values: Mapping[str, Any]) -> list[list[Any]]:
+        """The rows, processed, of one run on a DB-API connection of this thread (sqlite3)."""
+        raw = connection.execute(self.sql, self.params(values)).fetchall()
+        return [self.row(r) for r in raw]
+
     async def execute_many(self, driver: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         params = [self.params(values) for values in rows]
         if self.sqlite:

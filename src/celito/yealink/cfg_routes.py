@@ -91,7 +91,7 @@ async def cfg_file(filename: str, request: Request) -> Response:
             outcome = _check_own(offered, request.method, data, keys)
             if outcome == "stale":
                 return _challenge(keys.nonce, stale=True)
-            if outcome == "ok" and offered.uri_matches(request.url.path):
+            if outcome == "ok" and offered.uri_matches(request.scope["path"]):
                 return _phone_file(request, found, data)
     return await _checked(request, filename, found, offered)
 
@@ -142,7 +142,7 @@ async def _checked(
                 break
         if outcome == "stale":
             return _challenge(nonce_key, stale=True)
-        if door is None or not offered.uri_matches(request.url.path):
+        if door is None or not offered.uri_matches(request.scope["path"]):
             await _fail(request, key, ip, filename)
             return _challenge(nonce_key)
         if found is None:
@@ -187,9 +187,9 @@ def _phone_file(request: Request, found: re.Match[str], data: filedata.FileData)
     # The request's own base only when no public URL is set (building it costs a URL parse).
     url = provisioning.base_url(settings, "" if settings.public_url else str(request.base_url))
     spec = provisioning.spec_of(data, settings, url, services.keys, firmware)
-    text = render.phone_file(spec)
-    services.downloads.record(mac, render.md5(text), agent[:255], firmware, ip)
-    return _text(text)
+    body = render.phone_file(spec).encode()
+    services.downloads.record(mac, render.md5(body), agent[:255], firmware, ip)
+    return _text(body)
 
 
 def _services(request: Request) -> PhoneServices:
@@ -204,7 +204,7 @@ def normalize_mac_or_empty(raw: str) -> str:
         return ""
 
 
-def _text(body: str) -> Response:
+def _text(body: str | bytes) -> Response:
     return PlainTextResponse(body, headers={"Cache-Control": "no-store"})
 
 

@@ -250,9 +250,11 @@ def boot_file(mac: str, model: PhoneModel) -> str:
     )
 
 
-def md5(text: str) -> str:
-    """The digest a phone compares to skip unchanged files; stored to know when to resync."""
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+def md5(text: str | bytes) -> str:
+    """The digest a phone compares to skip unchanged files; stored to know when to resync.
+    Given the bytes served, it spares encoding the file a second time."""
+    data = text.encode() if isinstance(text, str) else text
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 def merged_overrides(*layers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
