@@ -175,6 +175,10 @@ class OwnViews:
         """Whether (domain, user) has a view (expired or not)."""
         return name in self._ids
 
+    # The outbox events that can change what a view says (the stream reader reads only these
+    # for this observer).
+    OBSERVED = frozenset({"subscriber", "auditlog"})
+
     def observe(self, event: Event) -> None:
         """Another process's change (this one's too, a second time), read from the outbox."""
         if event.model == "subscriber":
@@ -382,6 +386,6 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     views = OwnViews(runtime.settings.caller_cache_seconds)
     _install_commit_hooks()
     _live.add(views)
-    runtime.event_observers.append(views.observe)
+    runtime.event_observers.append((OwnViews.OBSERVED, views.observe))
     app.state.own_views = views
     app.add_middleware(FastReads, runtime=runtime, views=views)

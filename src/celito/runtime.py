@@ -68,10 +68,12 @@ class Runtime:
     jwt_secret: bytes = field(default=b"", repr=False)
     # The telephony engine behind click-to-call and call control; None until one is set up.
     telephony: TelephonyAdapter | None = None
-    # Called with every outbox event as this node's stream reader reads it (each node reads
-    # them all, its own included): how a node learns that another one changed something it
-    # keeps in memory. An observer must be quick and must not raise.
-    event_observers: list[Callable[[Event], None]] = field(default_factory=list)
+    # Called with every outbox event of the models it names as this node's stream reader reads
+    # it (each node reads them all, its own included): how a node learns that another one
+    # changed something it keeps in memory. An observer must be quick and must not raise.
+    event_observers: list[tuple[frozenset[str], Callable[[Event], None]]] = field(
+        default_factory=list
+    )
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -120,6 +120,30 @@ def test_resume_after_reconnect_loses_nothing(etenant: Tenant) -> None:
         assert _events(ws, 1)[0]["data"]["name-first-name"] == "E"
 
 
+def test_models_nobody_streamed_are_replayed_then_live(etenant: Tenant) -> None:
+    """With no client asking for `device` events the node's reader leaves them in the outbox;
+    a client that comes for them later replays them, in order with the rest, then gets them
+    live."""
+    token = _token(etenant, "Office Manager")
+    with _ws(etenant.api, token) as ws:
+        _rename(etenant, "Before")
+        last = _events(ws, 1)[0]["id"]
+    with etenant.as_role("Office Manager") as om:
+        made = om.post("/ns-api/v2/domains/~/users/1001/devices", json={"device": "1001r"})
+        assert made.status_code == 201, made.text
+    _rename(etenant, "After")
+    with _ws(etenant.api, token, f"models=device,subscriber&since={last}") as ws:
+        missed = _events(ws, 2)
+        assert [m["model"] for m in missed] == ["device", "subscriber"], missed
+        assert missed[0]["data"]["device"] == "1001r"
+        assert missed[0]["id"] < missed[1]["id"]
+        with etenant.as_role("Office Manager") as om:
+            made = om.post("/ns-api/v2/domains/~/users/1001/devices", json={"device": "1001s"})
+            assert made.status_code == 201, made.text
+        live = _events(ws, 1)[0]
+        assert live["model"] == "device" and live["data"]["device"] == "1001s"
+
+
 def test_heartbeats_and_auth_by_message(etenant: Tenant) -> None:
     url = etenant.api.base_url.replace("http://", "ws://") + "/ns-api/v2/stream"
     with connect(url) as ws:

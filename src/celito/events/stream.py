@@ -138,6 +138,8 @@ class StreamHub:
         self.by_domain: dict[str, set[StreamClient]] = {}
         self.wide: set[StreamClient] = set()
         self._task: asyncio.Task[None] | None = None
+        # Bumped when a client arrives: a read in flight may have left out the models it wants.
+        self._arrivals = 0
 
     async def start(self) -> None:
         async with self.runtime.db.reader() as session:
@@ -170,6 +172,7 @@ class StreamHub:
             self.wide.add(client)
         else:
             self.by_domain.setdefault(domain, set()).add(client)
+        self._arrivals += 1
         return self.position
 
     def unregister(self, client: StreamClient) -> None:
@@ -190,23 +193,40 @@ class StreamHub:
                 await asyncio.sleep(0.5)
             await self.wakeup.wait(1.0)
 
+    def _wanted(self) -> frozenset[str] | None:
+        """The models a client or an observer of this node wants; None when that is all."""
+        models: set[str] = set()
+        for client in self.clients():
+            models |= client.filter.models
+        for observed, _ in self.runtime.event_observers:
+            models |= observed
+        return None if models >= set(MODELS) else frozenset(models)
+
     async def _pump(self) -> None:
+        # Only the events someone here wants are loaded: a busy node writes thousands of
+        # phone and call events a second that, with no client streaming them, nobody reads.
+        # A client that arrives later replays what it missed from the outbox.
         while True:
+            arrivals = self._arrivals
+            wanted = self._wanted()
             async with self.runtime.db.reader() as session:
-                rows = (
-                    await session.scalars(
-                        select(Event)
-                        .where(Event.id > self.position)
-                        .order_by(Event.id)
-                        .limit(READ_CHUNK)
-                    )
-                ).all()
+                top = int(await session.scalar(select(func.max(Event.id))) or 0)
+                if top <= self.position:
+                    return
+                stmt = select(Event).where(Event.id > self.position, Event.id <= top)
+                if wanted is not None:
+                    stmt = stmt.where(Event.model.in_(wanted))
+                rows = (await session.scalars(stmt.order_by(Event.id).limit(READ_CHUNK))).all()
+            if arrivals != self._arrivals:
+                continue  # read again with the newcomer's models
             for event in rows:
-                for observe in self.runtime.event_observers:
-                    observe(event)
+                for observed, observe in self.runtime.event_observers:
+                    if event.model in observed:
+                        observe(event)
                 self._fan_out(event)
                 self.position = event.id
             if len(rows) < READ_CHUNK:
+                self.position = top
                 return
 
     def _fan_out(self, event: Event) -> None:
