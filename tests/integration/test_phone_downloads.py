@@ -21,6 +21,19 @@ def _setting(text: str, key: str) -> str:
     return found.group(1)
 
 
+def _add_phone(om: httpx.Client, domain: str, mac: str, user: str) -> None:
+    """A T46S whose first account is the user's device of the same name."""
+    made = om.post(
+        f"{V2}/domains/{domain}/phones",
+        json={
+            "device-provisioning-mac-address": mac,
+            "device-models-brand-and-model": "T46S",
+            "device-provisioning-sip-uri-1": f"sip:{user}@{domain}",
+        },
+    )
+    assert made.status_code == 201, made.text
+
+
 def test_downloads_follow_changes_and_credentials(
     tenant: Tenant, other_tenant: Tenant, server: LiveServer
 ) -> None:
@@ -32,15 +45,7 @@ def test_downloads_follow_changes_and_credentials(
             made = om.post(f"{V2}/domains/{d}/users/{user}/devices", json={"device": user})
             assert made.status_code == 201, made.text
         for m, user in ((mac, "1001"), (other_mac, "1100")):
-            made = om.post(
-                f"{V2}/domains/{d}/phones",
-                json={
-                    "device-provisioning-mac-address": m,
-                    "device-models-brand-and-model": "T46S",
-                    "device-provisioning-sip-uri-1": f"sip:{user}@{d}",
-                },
-            )
-            assert made.status_code == 201, made.text
+            _add_phone(om, d, m, user)
         prov = om.get(f"{V2}/domains/{d}/provisioning").json()
         auth = httpx.DigestAuth(prov["username"], prov["password"])
         url = f"{server.base_url}/cfg/{mac}.cfg"
@@ -130,15 +135,7 @@ def test_sqlite_download_read_falls_back_to_the_driver(tenant: Tenant, server: L
     mac = f"805ec3{d.encode().hex()[-6:]}"
     with tenant.as_role("Office Manager") as om:
         assert om.post(f"{V2}/domains/{d}/users/1001/devices", json={"device": "1001"}).is_success
-        made = om.post(
-            f"{V2}/domains/{d}/phones",
-            json={
-                "device-provisioning-mac-address": mac,
-                "device-models-brand-and-model": "T46S",
-                "device-provisioning-sip-uri-1": f"sip:1001@{d}",
-            },
-        )
-        assert made.status_code == 201, made.text
+        _add_phone(om, d, mac, "1001")
         prov = om.get(f"{V2}/domains/{d}/provisioning").json()
     auth = httpx.DigestAuth(prov["username"], prov["password"])
     url = f"{server.base_url}/cfg/{mac}.cfg"
