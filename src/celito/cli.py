@@ -21,8 +21,10 @@ from celito.runtime import Runtime
 app = typer.Typer(help="celitoVoice: a hosted phone system with an open API.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Operate without the portal.", no_args_is_help=True)
+cdrs_app = typer.Typer(help="Call detail records.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(cdrs_app, name="cdrs")
 console = Console()
 T = TypeVar("T")
 
@@ -261,6 +263,83 @@ def enable_api(
         f"API access {'disabled' if disable else 'enabled'} for "
         f"{domain or ''}{' ' if domain and reseller else ''}{reseller or ''}"
     )
+
+
+@cdrs_app.command("import")
+def cdrs_import(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A .jsonl (or .ndjson) file, one CDR a line, or a .csv file with a header; "
+            "fields named as in the API's CDRs (the API's CSV export reads back as it is).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="CDRs per transaction.")] = 5000,
+    streams: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=8, help="Transactions in flight (default 2 on PostgreSQL, 1 on SQLite)."
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Load CDRs from a file (another system's history, a re-sent batch).
+
+    Rows already stored (same `id`) are skipped, so running an import again is harmless.
+    Rows that cannot be stored are listed with their line numbers and the rest go in; the exit
+    code is then 1.
+    """
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from celito.cdrs import imports
+
+    try:
+        rows = imports.read_rows(path)
+    except ValueError as exc:
+        _fail(str(exc))
+    settings = _settings(data_dir)
+    upgrade(settings.resolved_database_url)
+    with path.open("rb") as counting:
+        lines = sum(1 for _ in counting)
+
+    async def run(progress: Progress, task: object) -> imports.LoadResult:
+        runtime = Runtime.build(settings)
+
+        def advance(total: imports.LoadResult) -> None:
+            progress.update(task, completed=total.received)  # type: ignore[arg-type]
+
+        try:
+            return await imports.ingest_batches(
+                runtime.db,
+                imports.batched(rows, batch),
+                streams=streams,
+                on_batch=advance,
+                audit_as=(system_caller(), path.name),
+            )
+        finally:
+            await runtime.db.dispose()
+
+    columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"importing {path.name}", total=lines)
+        try:
+            result = asyncio.run(run(progress, task))
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"{path.name}: {exc}")
+            raise
+    console.print(
+        f"{result.received:,} CDRs read: {result.inserted:,} stored, "
+        f"{result.duplicates:,} already there, {len(result.rejected):,} refused"
+    )
+    if result.rejected:
+        for number, reason in result.rejected[:20]:
+            console.print(f"  line {number}: {reason}")
+        if len(result.rejected) > 20:
+            console.print(f"  … and {len(result.rejected) - 20:,} more")
+        raise typer.Exit(1)
 
 
 def main() -> None:

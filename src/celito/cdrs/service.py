@@ -446,6 +446,8 @@ async def _store_sqlite(
     every one). The Python work is not overlapped with SQLite's here: the driver's thread
     needs the GIL back after every row, so it would crawl while this thread prepares."""
     done = list(entries)
+    if not done:  # every row refused: an executemany of nothing is an error to the driver
+        return done, None
     params = [row for row, _ in done]
     try:
         async with session.begin_nested():
