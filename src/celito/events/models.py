@@ -26,7 +26,8 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # No index: retention finds its boundary by id (events.node.last_event_before).
+    at: Mapped[datetime] = mapped_column(default=utcnow)
     model: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32))
     reseller: Mapped[str] = mapped_column(String(64), default="")
