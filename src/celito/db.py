@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from celito import sqlite_inline
 from celito.events.hooks import ON_COMMIT_KEY, install_commit_hooks
 
 NAMING = {
@@ -65,7 +66,6 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         # 64 MiB of page cache (default 2 MiB; taken only as pages are used): bulk writes into
         # big tables (CDRs) touch index pages all over, and re-reading them costs a third of
         # SQLite's CPU per row. Checkpoints every ~40 MiB of WAL (default ~4 MiB): successive
@@ -80,7 +80,20 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # A writer takes the lock up front: a deferred read→write upgrade fails at once under
         # contention instead of waiting. Readers stay deferred so they never queue behind writers.
         writer = conn.get_execution_options().get("celito_writer", True)
+        _driver(conn).inline = writer
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(conn: Connection) -> None:
+        if not conn.invalidated:  # an invalidated connection is discarded, not reused
+            _driver(conn).inline = False
+
+
+def _driver(conn: Connection) -> sqlite_inline.LoopConnection:
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, sqlite_inline.LoopConnection)
+    return driver
 
 
 class Database:
@@ -93,7 +106,9 @@ class Database:
         if self.is_sqlite:
             # Every session ends in an explicit commit or rollback, so the pool's own reset
             # would be one more round trip to the driver's thread for nothing.
-            kwargs.update(connect_args={"timeout": 30}, pool_reset_on_return=None)
+            # Waits for locks happen off the loop (celito.sqlite_inline), for up to 30 s.
+            connect_args = {"timeout": 30, "async_creator_fn": sqlite_inline.connect}
+            kwargs.update(connect_args=connect_args, pool_reset_on_return=None)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = create_async_engine(url, **kwargs)
