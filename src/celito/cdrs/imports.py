@@ -4,8 +4,8 @@
 two steps on one connection: the COPY of its CDRs, which overlaps with this process preparing
 the rows, then at commit the COPY of its `cdr` events, during which this process waits. With
 two transactions in flight, one batch's events go in while the next batch's CDRs do, and the
-database's work is spread over two backends: ~1.4x the rows a second of one transaction at a
-time on a 2-core machine (bench/cdr_bench.py). Batches commit independently, in whichever
+database's work is spread over two backends: ~1.25-1.3x the rows a second of one transaction
+at a time on a 2-core machine (bench/cdr_bench.py). Batches commit independently, in whichever
 order they finish; events still follow commit order, which is all the outbox promises.
 
 SQLite has one writer at a time: there, batches go one after the other.
