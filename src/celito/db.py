@@ -57,7 +57,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, writers: sqlite_inline.WriterQueue) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" hook below own transaction start.
@@ -81,11 +81,20 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # contention instead of waiting. Readers stay deferred so they never queue behind writers.
         writer = conn.get_execution_options().get("celito_writer", True)
         _driver(conn).inline = writer
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        if not writer:
+            conn.exec_driver_sql("BEGIN")
+            return
+        writers.enter(id(conn))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.leave(id(conn))
+            raise
 
     @event.listens_for(engine.sync_engine, "commit")
     @event.listens_for(engine.sync_engine, "rollback")
     def _on_end(conn: Connection) -> None:
+        writers.leave(id(conn))
         if not conn.invalidated:  # an invalidated connection is discarded, not reused
             _driver(conn).inline = False
 
@@ -113,7 +122,7 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _tune_sqlite(self.engine)
+            _tune_sqlite(self.engine, sqlite_inline.WriterQueue(wait=30))
         reader_engine = self.engine.execution_options(celito_writer=False)
         # Called after any commit that wrote events (see events.outbox).
         self.event_listeners: list[Callable[[], None]] = []

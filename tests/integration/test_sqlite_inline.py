@@ -84,3 +84,39 @@ def test_a_locked_database_is_waited_for_off_the_loop(tmp_path: Path) -> None:
     assert waited >= 0.4  # it did wait for the other writer …
     assert ticks >= 20  # … while the loop went on serving
     assert held == 1
+
+
+def test_writers_of_one_process_take_turns_in_the_order_they_came(tmp_path: Path) -> None:
+    db, _ = _database(tmp_path)
+
+    async def run() -> tuple[list[int], float]:
+        order: list[int] = []
+
+        async def writer(n: int) -> None:
+            await asyncio.sleep(n * 0.002)  # they arrive in turn, each while another writes
+            async with db.writer() as session:
+                await session.execute(text("CREATE TABLE IF NOT EXISTS turns (n)"))
+                order.append(n)
+                await asyncio.sleep(0.02)  # holds the write lock across an await
+                await session.execute(text("INSERT INTO turns VALUES (:n)"), {"n": n})
+                await session.commit()
+
+        async def connect() -> None:
+            async with db.reader() as session:
+                await session.execute(text("SELECT 1"))
+                await asyncio.sleep(0.05)
+
+        # Eight connections in the pool first: opening one takes a few ms, which would
+        # reorder the writers before they ask for the lock.
+        await asyncio.gather(*(connect() for _ in range(8)))
+        began = time.monotonic()
+        try:
+            await asyncio.gather(*(writer(n) for n in range(8)))
+        finally:
+            await db.dispose()
+        return order, time.monotonic() - began
+
+    order, took = asyncio.run(run())
+    assert order == list(range(8))
+    # Eight turns of ~20 ms: no writer slept in SQLite's busy handler (steps up to 100 ms).
+    assert took < 0.6, took
