@@ -145,13 +145,10 @@ class EventServices:
                 .limit(1)
             )
             last = await last_event_before(session, cutoff)
-            if last is None:
-                last = 0
-            stmt = delete(Event).where(Event.id <= last)
-            if pending is not None:
+            if last is not None:
                 # A subscription that is merely slow keeps its events; a disabled one does not.
-                stmt = stmt.where(Event.id <= pending)
-            await session.execute(stmt)
+                upto = last if pending is None else min(last, pending)
+                await session.execute(delete(Event).where(Event.id <= upto))
             await session.execute(
                 delete(DeliveryAttempt).where(DeliveryAttempt.at < now - ATTEMPT_RETENTION)
             )
