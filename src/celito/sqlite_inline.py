@@ -5,18 +5,20 @@ connection's own and wakes the event loop with the result: ~7 round trips betwee
 for each statement. Each costs far more CPU than the ~20-50 µs statement it carries, and
 waits for the GIL when the loop is busy; a token grant made ~75 of them. A writing
 transaction here runs its calls right on the loop instead, as long as none of them has to
-wait. (A batch of phones' action-URL reports has ~1.6 ms of fixed cost this way against
-~3.3 ms through the thread; bench/README.md.)
+wait:
 
-- the connection does not wait for locks itself (busy timeout 0). A call that finds the
-  database locked (another writer's transaction, on another node or worker) is run again in
-  the connection's thread, which may wait up to the configured timeout, so the loop never
-  blocks on a lock;
+- while it does, the connection does not wait for locks itself (busy timeout 0). A call that
+  finds the database locked (another writer's transaction, on another node or worker) is run
+  again in the connection's thread, which may wait up to the configured timeout, so the loop
+  never blocks on a lock;
 - the transaction's end goes to the thread: COMMIT is where SQLite checkpoints the WAL into
   the database, which can take long enough to matter to every other request the loop serves;
 - so do bulk writes (an executemany of more than INLINE_ROWS rows: a batch of CDRs);
 - reading transactions stay in the thread: a read may scan a large table (a CDR count over
   months), and the loop must keep serving while it does.
+
+A batch of phones' action-URL reports has ~1.6 ms of fixed cost this way against ~3.3 ms
+through the thread (bench/README.md).
 
 One statement at a time per connection, as before: the pool hands a connection to one
 session, which awaits each call; inline or in the thread, calls never overlap.
@@ -53,23 +55,37 @@ class LoopConnection(aiosqlite.Connection):
     def __init__(self, connector: Callable[[], sqlite3.Connection], busy_ms: int) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self.busy_ms = busy_ms
-        self.inline = False
+        self._inline = False
         self._thread.daemon = True
 
+    @property
+    def inline(self) -> bool:
+        return self._inline
+
+    @inline.setter
+    def inline(self, on: bool) -> None:
+        # Set between calls (at BEGIN, COMMIT or ROLLBACK), when the connection is idle: the
+        # busy timeout changes only here, twice per writing transaction.
+        if on != self._inline and self._connection is not None:
+            self._connection.execute(f"PRAGMA busy_timeout={0 if on else self.busy_ms}")
+        self._inline = on
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self.inline and self._running and self._connection is not None and not _bulk(fn, args):
+        if self._inline and self._running and self._connection is not None:
+            if _bulk(fn, args):
+                return await super()._execute(self._waiting, fn, args, kwargs)  # type: ignore[no-untyped-call]
             try:
                 return fn(*args, **kwargs)
             except sqlite3.OperationalError as exc:
                 if not _locked(exc):
                     raise
-        return await super()._execute(self._waiting, fn, args, kwargs)  # type: ignore[no-untyped-call]
+            return await super()._execute(self._waiting, fn, args, kwargs)  # type: ignore[no-untyped-call]
+        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     def _waiting(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
-        """`fn` in the connection's thread, allowed to wait for a lock."""
+        """`fn` of an inline transaction, in the connection's thread, allowed to wait for a
+        lock."""
         conn = self._conn
-        if fn == conn.close:
-            return fn()
         conn.execute(f"PRAGMA busy_timeout={self.busy_ms}")
         try:
             return fn(*args, **kwargs)
@@ -85,10 +101,10 @@ def _bulk(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
 
 
 def _connector(database: str, wait: float, **kwargs: Any) -> sqlite3.Connection:
+    # The driver's own busy timeout (`wait`) holds outside inline transactions.
     conn: sqlite3.Connection = sqlite3.connect(
         database, timeout=wait, check_same_thread=False, **kwargs
     )
-    conn.execute("PRAGMA busy_timeout=0")
     return conn
 
 
