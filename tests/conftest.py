@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from celito.migrate import upgrade
 from tests.support import pg
 from tests.support.live import LiveServer, bootstrap, live_server, test_settings
 from tests.support.tenants import Api, Tenant, make_tenant
@@ -21,6 +22,17 @@ def _database_url(backend: str, tmp: Path, stack: list[object]) -> str:
     ctx = pg.fresh_database()
     stack.append(ctx)
     return ctx.__enter__()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each backend, for tests that build their own Runtime."""
+    stack: list[object] = []
+    url = _database_url(request.param, tmp_path, stack)
+    upgrade(url)
+    yield url
+    for ctx in stack:
+        ctx.__exit__(None, None, None)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from celito import sqlite_inline
-from celito.events.hooks import ON_COMMIT_KEY, install_commit_hooks
+from celito.events.hooks import ON_COMMIT_KEY, EventsCommitted, install_commit_hooks
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -125,15 +125,15 @@ class Database:
             _tune_sqlite(self.engine, sqlite_inline.WriterQueue(wait=30))
         reader_engine = self.engine.execution_options(celito_writer=False)
         # Called after any commit that wrote events (see events.outbox).
-        self.event_listeners: list[Callable[[], None]] = []
+        self.event_listeners: list[EventsCommitted] = []
         info = {ON_COMMIT_KEY: self._events_committed}
         install_commit_hooks()
         self.writer = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.reader = async_sessionmaker(reader_engine, expire_on_commit=False, info=info)
 
-    def _events_committed(self) -> None:
+    def _events_committed(self, models: frozenset[str] | None) -> None:
         for listener in self.event_listeners:
-            listener()
+            listener(models)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

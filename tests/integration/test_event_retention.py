@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,24 +13,9 @@ from celito.config import Settings
 from celito.db import utcnow
 from celito.events.models import Event
 from celito.events.node import EventServices, last_event_before
-from celito.migrate import upgrade
 from celito.runtime import Runtime
-from tests.support import pg
 
 NOW = utcnow()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def runtime_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'celito.db'}"
-        upgrade(url)
-        yield url
-        return
-    pg.require()
-    with pg.fresh_database() as url:
-        upgrade(url)
-        yield url
 
 
 def _run(url: str, tmp_path: Path, ages: dict[int, float], cutoff_days: float) -> object:
@@ -72,8 +56,8 @@ def _run(url: str, tmp_path: Path, ages: dict[int, float], cutoff_days: float) -
     ],
 )
 def test_the_boundary_is_the_newest_event_past_retention_and_older_ones_go(
-    runtime_url: str, tmp_path: Path, ages: dict[int, float], expected_last: int | None
+    database_url: str, tmp_path: Path, ages: dict[int, float], expected_last: int | None
 ) -> None:
-    last, left = _run(runtime_url, tmp_path, ages, cutoff_days=30)  # type: ignore[misc]
+    last, left = _run(database_url, tmp_path, ages, cutoff_days=30)  # type: ignore[misc]
     assert last == expected_last
     assert left == sorted(i for i, days in ages.items() if days < 30)

@@ -76,7 +76,7 @@ def test_ids_follow_commit_order_not_queue_order(pg_url: str, tmp_path: Path) ->
 def test_a_commit_returns_with_its_events_numbered(pg_url: str, tmp_path: Path) -> None:
     async def run() -> None:
         runtime = _runtime(pg_url, tmp_path)
-        woken: list[int] = []
+        woken: list[frozenset[str] | None] = []
 
         async def count() -> int:
             async with runtime.db.reader() as session:
@@ -87,7 +87,7 @@ def test_a_commit_returns_with_its_events_numbered(pg_url: str, tmp_path: Path) 
                     or 0
                 )
 
-        runtime.db.event_listeners.append(lambda: woken.append(1))
+        runtime.db.event_listeners.append(woken.append)
         async with runtime.db.writer() as session:
             for n in range(3):
                 outbox.record(session, "subscriber", "update", {"n": str(n)}, domain="wake.test")
@@ -95,8 +95,9 @@ def test_a_commit_returns_with_its_events_numbered(pg_url: str, tmp_path: Path) 
             assert await count() == 0  # nothing before the commit
             await session.commit()
         # Numbered as the commit returned (whoever committed reads them back at once), and the
-        # node's wake-up has run.
-        assert woken and [n for _, n in await _numbered(runtime, "wake.test")] == ["0", "1", "2"]
+        # node's wake-up has run, told which models the events are of.
+        assert woken == [frozenset({"subscriber"})]
+        assert [n for _, n in await _numbered(runtime, "wake.test")] == ["0", "1", "2"]
         async with runtime.db.writer() as session:
             outbox.record(session, "subscriber", "update", {"n": "rolled back"}, domain="wake.test")
             await session.rollback()

@@ -87,7 +87,7 @@ class Setup:
 
     def worker(self) -> DeliveryWorker:
         worker = DeliveryWorker(self.runtime)
-        self.runtime.db.event_listeners.append(worker.kick)
+        self.runtime.db.event_listeners.append(lambda models: worker.kick())
         worker.start()
         self.workers.append(worker)
         return worker

@@ -123,7 +123,7 @@ def _install() -> None:
         if session.info.pop(WRITTEN, None):
             hook = session.info.get(ON_COMMIT_KEY)
             if hook is not None:
-                hook()
+                hook(None)
 
     @sa_event.listens_for(Session, "after_rollback")
     def _forget(session: Session) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 
 import psycopg
 from sqlalchemy.engine import make_url
 
-from celito.events.hooks import NOTIFY_CHANNEL
+from celito.events.hooks import NOTIFY_CHANNEL, EventsCommitted
 
 log = logging.getLogger("celito.events")
 
@@ -38,10 +37,16 @@ class Wakeup:
         return True
 
 
+def models_of(payload: str) -> frozenset[str] | None:
+    """The models a NOTIFY names (events.sequencer sends them comma-separated); None for a
+    bare NOTIFY (bulk loads send those), which may be of any model."""
+    return frozenset(payload.split(",")) if payload else None
+
+
 class PostgresListener:
     """LISTENs on the outbox channel and turns each NOTIFY into a local wake-up."""
 
-    def __init__(self, url: str, wake: Callable[[], None]) -> None:
+    def __init__(self, url: str, wake: EventsCommitted) -> None:
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._wake = wake
         self._task: asyncio.Task[None] | None = None
@@ -64,9 +69,9 @@ class PostgresListener:
                 ) as conn:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     delay = 0.5
-                    self._wake()  # catch up on anything committed while disconnected
-                    async for _ in conn.notifies():
-                        self._wake()
+                    self._wake(None)  # catch up on anything committed while disconnected
+                    async for notice in conn.notifies():
+                        self._wake(models_of(notice.payload))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any connection trouble: retry, readers poll meanwhile

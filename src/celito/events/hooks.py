@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,12 @@ WRITTEN = "celito_events_written"
 # to `events` on PostgreSQL (by the sequencer, or by a writer that numbers its own rows), so
 # ids are handed out in commit order.
 OUTBOX_LOCK = 7_142_306_510
+
+# Told that events were committed: the models they are of, or None when that is not known
+# (another node's NOTIFY without them, a bulk load, a catch-up). Readers use the models only
+# to skip a read no one here wants; they poll as well, so a hint is never needed for
+# correctness.
+EventsCommitted = Callable[[frozenset[str] | None], None]
 
 _installed: list[bool] = []
 
@@ -46,13 +54,15 @@ def install_commit_hooks() -> None:
     @sa_event.listens_for(Session, "after_commit")
     def _wake(session: Session) -> None:
         session.info.pop(WRITTEN, None)
-        if session.info.pop(PENDING, None):
+        pending = session.info.pop(PENDING, None)
+        if pending:
             hook = session.info.get(ON_COMMIT_KEY)
+            models = frozenset(e["model"] for e in pending)
             sequencer = session.info.get(SEQUENCER)
             if sequencer is not None:
-                sequencer.after_commit(hook)
+                sequencer.after_commit(hook, models)
             elif hook is not None:
-                hook()
+                hook(models)
 
     @sa_event.listens_for(Session, "after_rollback")
     def _forget(session: Session) -> None:

@@ -71,9 +71,10 @@ class EventServices:
         )
         self._tasks: list[asyncio.Task[None]] = []
 
-    def wake(self) -> None:
-        """New events may be in the outbox: the stream and the deliveries look."""
-        self.wakeup.set()
+    def wake(self, models: frozenset[str] | None = None) -> None:
+        """New events (of `models`, when known) may be in the outbox: the deliveries look,
+        and the stream if anyone here wants one of them."""
+        self.hub.notify(models)
         self.delivery.kick()
 
     async def start(self) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy.pool import Pool
 from sqlalchemy.util import await_
 from sqlalchemy.util.concurrency import in_greenlet
 
-from celito.events.hooks import NOTIFY_CHANNEL, OUTBOX_LOCK
+from celito.events.hooks import NOTIFY_CHANNEL, OUTBOX_LOCK, EventsCommitted
 
 log = logging.getLogger("celito.events")
 
@@ -46,9 +46,9 @@ _MOVE = (
     "WITH moved AS (DELETE FROM event_queue WHERE id IN "
     f"(SELECT id FROM event_queue ORDER BY id LIMIT {MOVE_LIMIT}) RETURNING id, {_COLUMNS}), "
     f"numbered AS (INSERT INTO events ({_COLUMNS}) "
-    f"SELECT {_COLUMNS} FROM moved ORDER BY id RETURNING 1), "
-    "counted AS (SELECT count(*) AS n FROM numbered) "
-    f"SELECT n, CASE WHEN n > 0 THEN pg_notify('{NOTIFY_CHANNEL}', '') END FROM counted"
+    f"SELECT {_COLUMNS} FROM moved ORDER BY id RETURNING model), "
+    "counted AS (SELECT count(*) AS n, string_agg(DISTINCT model, ',') AS models FROM numbered) "
+    f"SELECT n, CASE WHEN n > 0 THEN pg_notify('{NOTIFY_CHANNEL}', models) END FROM counted"
 )
 
 
@@ -58,18 +58,21 @@ class Sequencer:
         self._lock: asyncio.Lock | None = None
         self._task: asyncio.Task[None] | None = None
         self._again = False
-        # Called after the move that numbered the events of the commits that asked for it.
-        self._hooks: set[Callable[[], None]] = set()
+        # Called after the move that numbered the events of the commits that asked for it,
+        # with the models of those events.
+        self._hooks: set[EventsCommitted] = set()
+        self._models: set[str] = set()
         # Pokes so far, and how many of them finished moves have covered.
         self._asked = 0
         self._covered = 0
         self._moved: asyncio.Event | None = None
 
-    def poke(self, hook: Callable[[], None] | None) -> int:
-        """After a commit that queued events: number them soon, then call `hook`. Returns a
-        ticket for `numbered`."""
+    def poke(self, hook: EventsCommitted | None, models: frozenset[str] = frozenset()) -> int:
+        """After a commit that queued events (of `models`): number them soon, then call
+        `hook`. Returns a ticket for `numbered`."""
         if hook is not None:
             self._hooks.add(hook)
+        self._models |= models
         self._asked += 1
         self._again = True
         if self._task is None or self._task.done():
@@ -92,12 +95,12 @@ class Sequencer:
         """Waits until the moves asked for so far are done."""
         await self.numbered(self._asked)
 
-    def after_commit(self, hook: Callable[[], None] | None) -> None:
+    def after_commit(self, hook: EventsCommitted | None, models: frozenset[str]) -> None:
         """From the commit hook: numbers the events just committed before the commit returns,
         so whoever committed finds them in `events` (as when each commit numbered its own).
         A move carries every commit waiting by then, so the commits of a busy process share
         them. After COMMIT_WAIT the commit returns anyway; its events follow soon after."""
-        ticket = self.poke(hook)
+        ticket = self.poke(hook, models)
         if in_greenlet():  # inside an AsyncSession's commit: it can wait
             await_(self._numbered_within(ticket, COMMIT_WAIT))
 
@@ -114,10 +117,11 @@ class Sequencer:
                     self._again = False
                     ticket = self._asked
                     hooks, self._hooks = self._hooks, set()
+                    models, self._models = frozenset(self._models), set()
                     await move()
                     self._cover(ticket)
                     for hook in hooks:
-                        hook()
+                        hook(models)
         except Exception as exc:  # the database is away: a node's sweep catches up
             log.warning("numbering queued events failed (%s); a node will retry", exc)
             self._cover(self._asked)

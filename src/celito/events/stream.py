@@ -140,6 +140,8 @@ class StreamHub:
         self._task: asyncio.Task[None] | None = None
         # Bumped when a client arrives: a read in flight may have left out the models it wants.
         self._arrivals = 0
+        self._departures = 0
+        self._wanted_for: tuple[tuple[int, int, int], frozenset[str] | None] | None = None
 
     async def start(self) -> None:
         async with self.runtime.db.reader() as session:
@@ -173,9 +175,13 @@ class StreamHub:
         else:
             self.by_domain.setdefault(domain, set()).add(client)
         self._arrivals += 1
+        # The reader may be behind by up to a poll when no one wanted what was committed:
+        # it catches up now, with the newcomer's models.
+        self.wakeup.set()
         return self.position
 
     def unregister(self, client: StreamClient) -> None:
+        self._departures += 1
         self.wide.discard(client)
         for domain, group in list(self.by_domain.items()):
             group.discard(client)
@@ -193,14 +199,31 @@ class StreamHub:
                 await asyncio.sleep(0.5)
             await self.wakeup.wait(1.0)
 
+    def notify(self, models: frozenset[str] | None) -> None:
+        """Events of `models` (None: of any) were committed. Wakes the reader only when
+        someone here wants one of them: a busy node commits phone and call events many times
+        a second that, with no client streaming them, nobody reads. The reader also polls, so
+        it still moves past them (and sees other processes' events) within a second."""
+        if models is None:
+            self.wakeup.set()
+            return
+        wanted = self._wanted()
+        if wanted is None or not wanted.isdisjoint(models):
+            self.wakeup.set()
+
     def _wanted(self) -> frozenset[str] | None:
         """The models a client or an observer of this node wants; None when that is all."""
+        key = (self._arrivals, self._departures, len(self.runtime.event_observers))
+        if self._wanted_for is not None and self._wanted_for[0] == key:
+            return self._wanted_for[1]
         models: set[str] = set()
         for client in self.clients():
             models |= client.filter.models
         for observed, _ in self.runtime.event_observers:
             models |= observed
-        return None if models >= set(MODELS) else frozenset(models)
+        wanted = None if models >= set(MODELS) else frozenset(models)
+        self._wanted_for = (key, wanted)
+        return wanted
 
     async def _pump(self) -> None:
         # Only the events someone here wants are loaded: a busy node writes thousands of
