@@ -377,13 +377,18 @@ def test_presence_reads_device_registrations(server: LiveServer, tenant: Tenant)
             assert r.status_code == 201, r.text
         assert presence_of(om)["1000"] == "inactive"
 
-        async def register(session: AsyncSession, device: str, up: bool) -> dict[str, str]:
-            await devices.set_registration(
-                session, d, device, devices.Registration(registered=up, contact="sip:x@y")
-            )
+        async def register(
+            session: AsyncSession, device: str, up: bool, expires: datetime | None = None
+        ) -> dict[str, str]:
+            state = devices.Registration(registered=up, contact="sip:x@y", expires_at=expires)
+            await devices.set_registration(session, d, device, state)
             # What the devices resource does after a registration change (see presence.hooks).
             return await presence.refresh(session, d, ["1000"])
 
+        # A registration that has lapsed (the phone went silent) does not count.
+        lapsed = datetime.now(UTC) - timedelta(seconds=5)
+        assert in_db(server, lambda s: register(s, "1000a", True, lapsed)) == {}
+        assert presence_of(om)["1000"] == "inactive"
         assert in_db(server, lambda s: register(s, "1000a", True)) == {"1000": "open"}
         assert presence_of(om)["1000"] == "open"
         assert in_db(server, lambda s: register(s, "1000b", True)) == {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,6 +106,13 @@ def is_registered(d: Device, now: datetime | None = None) -> bool:
     if not d.reg_registered:
         return False
     return d.reg_expires_at is None or d.reg_expires_at > (now or utcnow())
+
+
+def registered_clause(now: datetime) -> ColumnElement[bool]:
+    """`is_registered` as SQL, for reads that want the answer without loading devices."""
+    return Device.reg_registered.is_(True) & (
+        Device.reg_expires_at.is_(None) | (Device.reg_expires_at > now)
+    )
 
 
 def to_out(d: Device, *, key: bytes | None = None) -> DeviceOut:

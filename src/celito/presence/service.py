@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.auth.caller import Caller
@@ -34,6 +36,7 @@ from celito.events import outbox
 from celito.kit.paging import Page
 from celito.presence import hooks
 from celito.presence.models import UserPresence
+from celito.resellers.models import Reseller
 from celito.sites import service as sites
 from celito.users.models import User
 
@@ -74,20 +77,20 @@ def derive(*, registered: bool, dnd: bool, legs: Iterable[tuple[bool, bool]]) ->
 
 
 async def statuses(
-    session: AsyncSession, domain: Domain, users: Collection[str] | None
+    session: AsyncSession, domain_id: int, domain: str, users: Collection[str] | None
 ) -> dict[str, str]:
     """The derived status of `users` (extensions; None = all) of the domain."""
     if users is None:
-        names = list(await session.scalars(select(User.user).where(User.domain_id == domain.id)))
+        names = list(await session.scalars(select(User.user).where(User.domain_id == domain_id)))
     else:
         names = list(users)
     if not names:
         return {}
-    registered = await hooks.registered(session, domain.id, users)
-    dnd = await hooks.dnd(session, domain.id, users)
+    registered = await hooks.registered(session, domain_id, users)
+    dnd = await hooks.dnd(session, domain_id, users)
     wanted = set(names)
-    mine_orig = and_(ActiveCall.orig_domain == domain.name, ActiveCall.orig_user.in_(wanted))
-    mine_term = and_(ActiveCall.term_domain == domain.name, ActiveCall.term_user.in_(wanted))
+    mine_orig = and_(ActiveCall.orig_domain == domain, ActiveCall.orig_user.in_(wanted))
+    mine_term = and_(ActiveCall.term_domain == domain, ActiveCall.term_user.in_(wanted))
     rows = await session.execute(
         select(
             ActiveCall.orig_user,
@@ -99,16 +102,39 @@ async def statuses(
     )
     legs: dict[str, list[tuple[bool, bool]]] = {}
     for orig_user, orig_domain, term_user, term_domain, answered in rows.all():
-        if orig_domain == domain.name and orig_user in wanted:
+        if orig_domain == domain and orig_user in wanted:
             legs.setdefault(orig_user, []).append((answered is not None, False))
-        if term_domain == domain.name and term_user in wanted:
+        if term_domain == domain and term_user in wanted:
             legs.setdefault(term_user, []).append((answered is not None, True))
     return {
         u: derive(registered=u in registered, dnd=u in dnd, legs=legs.get(u, ())) for u in names
     }
 
 
-def to_out(u: User, domain: str, status: str) -> dict[str, Any]:
+class Person(Protocol):
+    """What a presence entry shows of a user: a `User`, or a row of `_PERSON` columns."""
+
+    user: str
+    site: str
+    email: str
+    first_name: str
+    last_name: str
+    department: str
+    attributes: dict[str, Any]
+
+
+_PERSON = (
+    User.user,
+    User.site,
+    User.email,
+    User.first_name,
+    User.last_name,
+    User.department,
+    User.attributes,
+)
+
+
+def to_out(u: Person, domain: str, status: str) -> dict[str, Any]:
     return {
         "user": u.user,
         "uid": f"{u.user}@{domain}",
@@ -133,49 +159,62 @@ async def refresh(session: AsyncSession, domain_name: str, users: Iterable[str])
     wanted = {u for u in users if u}
     if not wanted:
         return {}
-    domain = await session.scalar(select(Domain).where(Domain.name == domain_name.lower()))
+    # Columns, not ORM objects: the telephony plane and phones' reports call this in their
+    # hot paths, and loading a domain and its users as objects cost more than deriving.
+    domain = (
+        await session.execute(
+            select(Domain.id, Domain.name, Reseller.name)
+            .join(Reseller, Reseller.id == Domain.reseller_id)
+            .where(Domain.name == domain_name.lower())
+        )
+    ).first()
     if domain is None:
         return {}
+    domain_id, name, reseller = domain
+    published = and_(UserPresence.domain_id == User.domain_id, UserPresence.user == User.user)
     found = {
-        u.user: u
-        for u in await session.scalars(
-            select(User).where(User.domain_id == domain.id, User.user.in_(wanted))
+        row.user: row
+        for row in await session.execute(
+            select(*_PERSON, UserPresence.status.label("published"))
+            .outerjoin(UserPresence, published)
+            .where(User.domain_id == domain_id, User.user.in_(wanted))
         )
     }
     if not found:
         return {}
-    now = await statuses(session, domain, list(found))
-    stored = {
-        p.user: p
-        for p in await session.scalars(
-            select(UserPresence).where(
-                UserPresence.domain_id == domain.id, UserPresence.user.in_(list(found))
-            )
-        )
-    }
+    now = await statuses(session, domain_id, name, list(found))
     changed: dict[str, str] = {}
-    for name, status in now.items():
-        row = stored.get(name)
-        if (row.status if row else "inactive") == status:
+    for user, status in now.items():
+        person = found[user]
+        if (person.published or "inactive") == status:
             continue
-        if row is None:
-            session.add(UserPresence(domain_id=domain.id, user=name, status=status))
-        else:
-            row.status = status
-            row.changed_at = utcnow()
-        changed[name] = status
+        await _publish(session, domain_id, user, status)
+        changed[user] = status
         outbox.record(
             session,
             "presence",
             "update",
-            to_out(found[name], domain.name, status),
-            reseller=domain.reseller.name,
-            domain=domain.name,
-            user=name,
+            to_out(person, name, status),
+            reseller=reseller,
+            domain=name,
+            user=user,
         )
-    if changed:
-        await session.flush()
     return changed
+
+
+async def _publish(session: AsyncSession, domain_id: int, user: str, status: str) -> None:
+    """Stores the status published for a user: an upsert, so two transactions publishing a
+    user's first status at once both succeed (the later one's status stays)."""
+    values = {"domain_id": domain_id, "user": user, "status": status, "changed_at": utcnow()}
+    upsert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
+        UserPresence
+    ).values(values)
+    await session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[UserPresence.domain_id, UserPresence.user],
+            set_={"status": status, "changed_at": values["changed_at"]},
+        )
+    )
 
 
 async def list_(
@@ -203,5 +242,5 @@ async def list_(
         )
         stmt = stmt.where(User.user.in_(changed))
     rows = list((await session.scalars(page.apply(stmt, SORTABLE, "user"))).all())
-    now = await statuses(session, domain, [u.user for u in rows])
+    now = await statuses(session, domain.id, domain.name, [u.user for u in rows])
     return [to_out(u, domain.name, now.get(u.user, "inactive")) for u in rows]
