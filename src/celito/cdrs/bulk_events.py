@@ -26,16 +26,12 @@ from sqlalchemy.util import await_
 
 from celito.db import utcnow
 from celito.events.hooks import NOTIFY_CHANNEL, ON_COMMIT_KEY, OUTBOX_LOCK
-from celito.events.outbox import MODELS
+from celito.events.outbox import MODELS, SQLITE_INSERT, sqlite_stamp
 
 QUEUED = "celito_bulk_events"
 WRITTEN = "celito_bulk_events_written"
-# PostgreSQL: COPY, the fastest way in. SQLite: executemany of one prepared INSERT.
+# PostgreSQL: COPY, the fastest way in. SQLite: executemany of the outbox's INSERT.
 _PG_COPY = 'COPY events (at, model, action, reseller, domain, "user", node, payload) FROM STDIN'
-_SQLITE_INSERT = (
-    'INSERT INTO events (at, model, action, reseller, domain, "user", node, payload) '
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 # COPY's text format: backslash, tab, newline and carriage return are escaped in a field.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -114,8 +110,8 @@ def _install() -> None:
             await_(_copy(connection.connection.driver_connection, data))
         else:
             # SQLite writers are serialised (BEGIN IMMEDIATE): ids follow commit order already.
-            stamp = at.isoformat(" ", "microseconds")[:26]
-            connection.exec_driver_sql(_SQLITE_INSERT, [(stamp, *r) for r in rows])
+            stamp = sqlite_stamp(at)
+            connection.exec_driver_sql(SQLITE_INSERT, [(stamp, *r) for r in rows])
         session.info[WRITTEN] = True
 
     @sa_event.listens_for(Session, "after_commit")
