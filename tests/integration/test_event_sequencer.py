@@ -109,6 +109,37 @@ def test_a_commit_returns_with_its_events_numbered(pg_url: str, tmp_path: Path) 
     asyncio.run(run())
 
 
+def test_a_commit_that_numbers_later_returns_before_its_events_are_numbered(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def run() -> None:
+        runtime = _runtime(pg_url, tmp_path)
+        sequencer = sequencer_for(runtime.db.engine)
+        waited: list[int] = []
+        numbered_within = sequencer._numbered_within
+
+        async def spy(ticket: int, seconds: float) -> None:
+            waited.append(ticket)
+            await numbered_within(ticket, seconds)
+
+        monkeypatch.setattr(sequencer, "_numbered_within", spy)
+        woken: list[frozenset[str] | None] = []
+        runtime.db.event_listeners.append(woken.append)
+        for marker, later in (("waits.test", False), ("later.test", True)):
+            async with runtime.db.writer() as session:
+                if later:
+                    outbox.number_later(session)
+                outbox.record(session, "phone", "dnd_on", {"n": marker}, domain=marker)
+                await session.commit()
+        assert len(waited) == 1  # only the first commit waited for the numbering
+        await sequencer.settled()
+        assert [n for _, n in await _numbered(runtime, "later.test")] == ["later.test"]
+        assert woken == [frozenset({"phone"})] * 2
+        await runtime.db.dispose()
+
+    asyncio.run(run())
+
+
 def test_a_sweep_numbers_what_a_dead_process_left_queued(pg_url: str, tmp_path: Path) -> None:
     async def run() -> None:
         with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:

@@ -13,6 +13,8 @@ ON_COMMIT_KEY = "celito_on_commit"
 # The events.sequencer of the session's database (PostgreSQL), put there by outbox.record.
 SEQUENCER = "celito_events_sequencer"
 WRITTEN = "celito_events_written"
+# Set by a caller that does not read its own events back (events.outbox.number_later).
+NUMBER_LATER = "celito_events_number_later"
 # Any fixed number: the key of the transaction-level advisory lock under which rows are added
 # to `events` on PostgreSQL (by the sequencer, or by a writer that numbers its own rows), so
 # ids are handed out in commit order.
@@ -60,7 +62,7 @@ def install_commit_hooks() -> None:
             models = frozenset(e["model"] for e in pending)
             sequencer = session.info.get(SEQUENCER)
             if sequencer is not None:
-                sequencer.after_commit(hook, models)
+                sequencer.after_commit(hook, models, wait=not session.info.get(NUMBER_LATER))
             elif hook is not None:
                 hook(models)
 

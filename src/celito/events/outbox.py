@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from celito.db import utcnow
-from celito.events.hooks import PENDING, SEQUENCER
+from celito.events.hooks import NUMBER_LATER, PENDING, SEQUENCER
 from celito.events.models import Event, QueuedEvent
 from celito.events.sequencer import sequencer_for
 
@@ -88,6 +88,14 @@ def record(
             "payload": dict(payload),
         }
     )
+
+
+def number_later(session: AsyncSession) -> None:
+    """The session's commit need not wait for its events to be numbered: its caller does not
+    read them back (phones' reports). On PostgreSQL they are numbered right after the commit
+    returns (events.sequencer), or by a node's sweep if this process dies first; they are
+    in the outbox either way once the commit returns."""
+    session.info[NUMBER_LATER] = True
 
 
 def _sqlite_row(stamp: str, event: dict[str, Any]) -> tuple[str, ...]:

@@ -95,13 +95,16 @@ class Sequencer:
         """Waits until the moves asked for so far are done."""
         await self.numbered(self._asked)
 
-    def after_commit(self, hook: EventsCommitted | None, models: frozenset[str]) -> None:
+    def after_commit(
+        self, hook: EventsCommitted | None, models: frozenset[str], *, wait: bool = True
+    ) -> None:
         """From the commit hook: numbers the events just committed before the commit returns,
         so whoever committed finds them in `events` (as when each commit numbered its own).
         A move carries every commit waiting by then, so the commits of a busy process share
-        them. After COMMIT_WAIT the commit returns anyway; its events follow soon after."""
+        them. After COMMIT_WAIT the commit returns anyway; its events follow soon after.
+        Without `wait` the commit returns at once and the move follows."""
         ticket = self.poke(hook, models)
-        if in_greenlet():  # inside an AsyncSession's commit: it can wait
+        if wait and in_greenlet():  # inside an AsyncSession's commit: it can wait
             await_(self._numbered_within(ticket, COMMIT_WAIT))
 
     async def _numbered_within(self, ticket: int, seconds: float) -> None:

@@ -21,6 +21,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from celito.events import outbox
 from celito.phones import hooks, reports
 from celito.runtime import Runtime
 
@@ -75,6 +76,9 @@ class Ingest:
     ) -> None:
         try:
             async with self.runtime.db.writer() as session:
+                # Nobody here reads the events back: the phones are answered without waiting
+                # for PostgreSQL's numbering of them.
+                outbox.number_later(session)
                 outcomes = await reports.apply(session, [r for r, _ in batch])
                 await session.commit()
                 if hooks.queued(session) and self.on_hook_calls is not None:
