@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import threading
 
 log = logging.getLogger("celito.db")
 
@@ -30,6 +31,9 @@ class Checkpointer:
         self.path = path
         self._task: asyncio.Task[None] | None = None
         self._connection: sqlite3.Connection | None = None
+        # Held by a checkpoint and by closing: a cancelled wait leaves its checkpoint running
+        # in the thread, and closing the connection under it would crash the process.
+        self._using = threading.Lock()
         self.checkpoints = 0
 
     def ensure_running(self) -> None:
@@ -49,9 +53,13 @@ class Checkpointer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        with self._using:
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                connection.close()
 
     async def _run(self) -> None:
         while True:
@@ -63,11 +71,12 @@ class Checkpointer:
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (1 if it could not finish, WAL frames, frames copied)."""
-        if self._connection is None:
-            # Never waits for a lock: a checkpoint that finds one busy is simply skipped.
-            self._connection = sqlite3.connect(
-                self.path, timeout=0, isolation_level=None, check_same_thread=False
-            )
-        row = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        self.checkpoints += 1
-        return int(row[0]), int(row[1]), int(row[2])
+        with self._using:
+            if self._connection is None:
+                # Never waits for a lock: a checkpoint that finds one busy is simply skipped.
+                self._connection = sqlite3.connect(
+                    self.path, timeout=0, isolation_level=None, check_same_thread=False
+                )
+            row = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.checkpoints += 1
+            return int(row[0]), int(row[1]), int(row[2])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,37 @@ def test_commits_leave_the_wal_to_the_background_checkpoints(
     assert wal_before > 1000 * 4096 and db_before < 1_000_000
     assert checkpoints.checkpoints >= 1
     assert db_after > 4_000_000
+
+
+def test_stopping_waits_for_a_checkpoint_in_flight(tmp_path: Path) -> None:
+    """A checkpoint keeps running in its thread when its waiter is cancelled: stopping must
+    not close the connection under it (that crashed the process)."""
+    path = tmp_path / "celito.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    checkpoints = sqlite_checkpoints.Checkpointer(str(path))
+    checkpoints.checkpoint()  # opens its connection
+    running, finish = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def long_checkpoint() -> None:
+        with checkpoints._using:  # as `checkpoint` holds it
+            running.set()
+            finish.wait(5)
+            connection = checkpoints._connection
+            assert connection is not None
+            outcome.append(connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+
+    async def run() -> bool:
+        in_flight = asyncio.create_task(asyncio.to_thread(long_checkpoint))
+        await asyncio.to_thread(running.wait, 5)
+        stopping = asyncio.create_task(checkpoints.stop())
+        await asyncio.sleep(0.3)
+        waited = not stopping.done()
+        finish.set()
+        await stopping
+        await in_flight
+        return waited
+
+    assert asyncio.run(run())
+    assert len(outcome) == 1  # the checkpoint finished on an open connection
+    assert checkpoints._connection is None  # and stopping closed it afterwards
