@@ -98,8 +98,7 @@ def number_later(session: AsyncSession) -> None:
     session.info[NUMBER_LATER] = True
 
 
-def _sqlite_row(stamp: str, event: dict[str, Any]) -> tuple[str, ...]:
-    e = event
+def _sqlite_row(stamp: str, e: dict[str, Any]) -> tuple[str, ...]:
     payload = json.dumps(e["payload"])
     return (
         stamp,
