@@ -16,7 +16,6 @@ columns and values `outbox.record` gives (`node` is empty, `at` is the commit's 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
@@ -26,19 +25,12 @@ from sqlalchemy.util import await_
 
 from celito.db import utcnow
 from celito.events.hooks import NOTIFY_CHANNEL, ON_COMMIT_KEY, OUTBOX_LOCK
-from celito.events.outbox import MODELS, SQLITE_INSERT, sqlite_stamp
+from celito.events.outbox import COPY_ESCAPES, MODELS, SQLITE_INSERT, copy_in, sqlite_stamp
 
 QUEUED = "celito_bulk_events"
 WRITTEN = "celito_bulk_events_written"
 # PostgreSQL: COPY, the fastest way in. SQLite: executemany of the outbox's INSERT.
 _PG_COPY = 'COPY events (at, model, action, reseller, domain, "user", node, payload) FROM STDIN'
-# COPY's text format: backslash, tab, newline and carriage return are escaped in a field.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-async def _copy(connection: Any, data: bytes) -> None:
-    async with connection.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
-        await copy.write(data)
 
 
 # PostgreSQL: a COPY text line without its leading `at` (known only at commit). SQLite: the
@@ -68,11 +60,11 @@ class Encoder:
         head = self._heads.get((reseller, domain))
         if head is None:
             fields = (self.model, self.action, reseller, domain)
-            head = "".join(f"\t{f.translate(_COPY_ESCAPES)}" for f in fields)
+            head = "".join(f"\t{f.translate(COPY_ESCAPES)}" for f in fields)
             self._heads[(reseller, domain)] = head
         # JSON text holds no raw control characters: only its backslashes need escaping.
         escaped = payload.replace("\\", "\\\\")
-        return f"{head}\t{user.translate(_COPY_ESCAPES)}\t\t{escaped}\n"
+        return f"{head}\t{user.translate(COPY_ESCAPES)}\t\t{escaped}\n"
 
 
 def record_encoded(session: AsyncSession, events: Iterable[Encoded]) -> int:
@@ -107,7 +99,7 @@ def _install() -> None:
             data = (stamp + stamp.join(rows)).encode()
             # Commit runs this listener inside SQLAlchemy's greenlet: await_ drives the async
             # driver's COPY from here, as SQLAlchemy does for its own statements.
-            await_(_copy(connection.connection.driver_connection, data))
+            await_(copy_in(connection.connection.driver_connection, _PG_COPY, data))
         else:
             # SQLite writers are serialised (BEGIN IMMEDIATE): ids follow commit order already.
             stamp = sqlite_stamp(at)

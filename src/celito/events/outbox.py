@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_
 
 from celito.db import utcnow
 from celito.events.hooks import NUMBER_LATER, PENDING, SEQUENCER
@@ -44,6 +45,21 @@ SQLITE_INSERT = (
     'INSERT INTO events (at, model, action, reseller, domain, "user", node, payload) '
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+# PostgreSQL: the rows go to the queue (events.sequencer numbers them) by COPY, in its text
+# format, for the same reason.
+_PG_COPY_QUEUE = (
+    'COPY event_queue (at, model, action, reseller, domain, "user", node, payload) FROM STDIN'
+)
+# COPY's text format: backslash, tab, newline and carriage return are escaped in a field.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+async def copy_in(connection: Any, statement: str, data: bytes) -> None:
+    """Runs a COPY … FROM STDIN of `data` on the driver's (psycopg's) connection."""
+    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        await copy.write(data)
 
 
 def sqlite_stamp(at: datetime) -> str:
@@ -112,6 +128,14 @@ def _sqlite_row(stamp: str, e: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+def _copy_line(stamp: str, e: dict[str, Any]) -> str:
+    fields = (e["model"], e["action"], e["reseller"], e["domain"], e["user"], e["node"])
+    head = "\t".join(f.translate(COPY_ESCAPES) for f in fields)
+    # JSON text holds no raw control characters: only its backslashes need escaping.
+    payload = json.dumps(e["payload"]).replace("\\", "\\\\")
+    return f"{stamp}\t{head}\t{payload}\n"
+
+
 def write_pending(session: Session, pending: list[dict[str, Any]], *, queue: bool) -> None:
     """The commit hook's half: one multi-row INSERT of the transaction's events, stamped with
     the commit's time, into `event_queue` (to be numbered) or straight into `events`."""
@@ -121,6 +145,12 @@ def write_pending(session: Session, pending: list[dict[str, Any]], *, queue: boo
         stamp = sqlite_stamp(at)
         rows = [_sqlite_row(stamp, event) for event in pending]
         connection.exec_driver_sql(SQLITE_INSERT, rows)
+        return
+    if queue:
+        data = "".join(_copy_line(at.isoformat(), e) for e in pending).encode()
+        # The commit runs this hook inside SQLAlchemy's greenlet: await_ drives the async
+        # driver's COPY from here, as SQLAlchemy does for its own statements.
+        await_(copy_in(connection.connection.driver_connection, _PG_COPY_QUEUE, data))
         return
     for row in pending:
         row["at"] = at
