@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -138,6 +139,47 @@ def test_a_commit_that_numbers_later_returns_before_its_events_are_numbered(
         await runtime.db.dispose()
 
     asyncio.run(run())
+
+
+def test_a_commit_while_the_mover_lets_go_is_numbered(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poke that arrives while the move's connection is being given back (the task not done
+    yet, so no new one starts) is still moved by that task, not left to a node's sweep."""
+
+    async def run() -> list[str]:
+        runtime = _runtime(pg_url, tmp_path)
+        sequencer = sequencer_for(runtime.db.engine)
+        mover = sequencer._mover
+        poked = asyncio.Event()
+
+        @contextlib.asynccontextmanager
+        async def letting_go() -> AsyncIterator[Callable[[], Awaitable[int]]]:
+            async with mover() as move:
+                yield move
+            if not poked.is_set():  # another commit queues an event and pokes, just then
+                async with await psycopg.AsyncConnection.connect(_libpq(pg_url)) as conn:
+                    await conn.execute(
+                        'INSERT INTO event_queue (at, model, action, reseller, domain, "user", '
+                        "node, payload) VALUES (now(), 'subscriber', 'update', '', "
+                        "'late.test', '', '', %s)",
+                        (json.dumps({"n": "late"}),),
+                    )
+                    await conn.commit()
+                sequencer.poke(None)
+                poked.set()
+
+        monkeypatch.setattr(sequencer, "_mover", letting_go)
+        async with runtime.db.writer() as session:
+            outbox.record(session, "subscriber", "update", {"n": "first"}, domain="late.test")
+            await session.commit()
+        await asyncio.wait_for(poked.wait(), 10)
+        await sequencer.settled()
+        numbered = [n for _, n in await _numbered(runtime, "late.test")]
+        await runtime.db.dispose()
+        return numbered
+
+    assert asyncio.run(run()) == ["first", "late"]
 
 
 def test_a_sweep_numbers_what_a_dead_process_left_queued(pg_url: str, tmp_path: Path) -> None:

@@ -114,17 +114,21 @@ class Sequencer:
 
     async def _drain(self) -> None:
         try:
-            # One pooled connection for a run of moves: a busy process moves back to back.
-            async with self._mover() as move:
-                while self._again:
-                    self._again = False
-                    ticket = self._asked
-                    hooks, self._hooks = self._hooks, set()
-                    models, self._models = frozenset(self._models), set()
-                    await move()
-                    self._cover(ticket)
-                    for hook in hooks:
-                        hook(models)
+            # A poke that comes while the connection is being given back finds this task not
+            # yet done, so starts none: the outer loop takes it, with no await between its
+            # last look and the task's end.
+            while self._again:
+                # One pooled connection for a run of moves: a busy process moves back to back.
+                async with self._mover() as move:
+                    while self._again:
+                        self._again = False
+                        ticket = self._asked
+                        hooks, self._hooks = self._hooks, set()
+                        models, self._models = frozenset(self._models), set()
+                        await move()
+                        self._cover(ticket)
+                        for hook in hooks:
+                            hook(models)
         except Exception as exc:  # the database is away: a node's sweep catches up
             log.warning("numbering queued events failed (%s); a node will retry", exc)
             self._cover(self._asked)
