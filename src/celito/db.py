@@ -73,7 +73,9 @@ def _tune_sqlite(
         # big tables (CDRs) touch index pages all over, and re-reading them costs a third of
         # SQLite's CPU per row.
         cursor.execute("PRAGMA cache_size=-65536")
-        # Checkpoints run in the background (celito.sqlite_checkpoints), not in commits.
+        # Checkpoints run in the background (celito.sqlite_checkpoints), not in commits. A
+        # database with no file to checkpoint from keeps them in commits, every ~40 MiB of
+        # WAL: bulk commits dirty mostly the same pages, copied back once per checkpoint.
         pages = CHECKPOINT_BACKSTOP_PAGES if checkpoints is not None else 10000
         cursor.execute(f"PRAGMA wal_autocheckpoint={pages}")
         cursor.close()

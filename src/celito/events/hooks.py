@@ -48,9 +48,9 @@ def install_commit_hooks() -> None:
         pending = session.info.get(PENDING)
         if not pending or session.info.get(WRITTEN):
             return
-        from celito.events.outbox import write_pending  # outbox needs the models, db.py us
+        from celito.events.outbox import write_pending  # outbox imports db.py, which imports us
 
-        write_pending(session, pending, queue=session.info.get(SEQUENCER) is not None)
+        write_pending(session, pending)
         session.info[WRITTEN] = True
 
     @sa_event.listens_for(Session, "after_commit")

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_
 
 from celito.db import utcnow
 from celito.events.hooks import NUMBER_LATER, PENDING, SEQUENCER
-from celito.events.models import Event, QueuedEvent
 from celito.events.sequencer import sequencer_for
 
 MODELS = (
@@ -36,8 +34,6 @@ MODELS = (
     "phone",
 )
 
-_INSERT_EVENTS = insert(cast(Table, Event.__table__))
-_INSERT_QUEUE = insert(cast(Table, QueuedEvent.__table__))
 # SQLite: rows handed to the driver as they are stored (one stamp for the lot, the payload as
 # the JSON column writes it), without SQLAlchemy's processing of every parameter of every row,
 # which cost more than the INSERT (a batch of phone reports writes dozens of events).
@@ -136,9 +132,10 @@ def _copy_line(stamp: str, e: dict[str, Any]) -> str:
     return f"{stamp}\t{head}\t{payload}\n"
 
 
-def write_pending(session: Session, pending: list[dict[str, Any]], *, queue: bool) -> None:
-    """The commit hook's half: one multi-row INSERT of the transaction's events, stamped with
-    the commit's time, into `event_queue` (to be numbered) or straight into `events`."""
+def write_pending(session: Session, pending: list[dict[str, Any]]) -> None:
+    """The commit hook's half: the transaction's events, stamped with the commit's time, go
+    straight into `events` on SQLite (its writers are serialised, so ids follow commit order)
+    and into `event_queue` on PostgreSQL, to be numbered by events.sequencer."""
     at = utcnow()
     connection = session.connection()
     if connection.dialect.name == "sqlite":
@@ -146,13 +143,7 @@ def write_pending(session: Session, pending: list[dict[str, Any]], *, queue: boo
         rows = [_sqlite_row(stamp, event) for event in pending]
         connection.exec_driver_sql(SQLITE_INSERT, rows)
         return
-    if queue:
-        data = "".join(_copy_line(at.isoformat(), e) for e in pending).encode()
-        # The commit runs this hook inside SQLAlchemy's greenlet: await_ drives the async
-        # driver's COPY from here, as SQLAlchemy does for its own statements.
-        await_(copy_in(connection.connection.driver_connection, _PG_COPY_QUEUE, data))
-        return
-    for row in pending:
-        row["at"] = at
-    # Core on the session's connection: the ORM's execute path costs more than the INSERT.
-    connection.execute(_INSERT_QUEUE if queue else _INSERT_EVENTS, pending)
+    data = "".join(_copy_line(at.isoformat(), e) for e in pending).encode()
+    # The commit runs this hook inside SQLAlchemy's greenlet: await_ drives the async driver's
+    # COPY from here, as SQLAlchemy does for its own statements.
+    await_(copy_in(connection.connection.driver_connection, _PG_COPY_QUEUE, data))
