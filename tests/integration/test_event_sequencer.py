@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from celito.config import Settings
 from celito.events import outbox
 from celito.events.models import Event, QueuedEvent
-from celito.events.sequencer import sequencer_for
+from celito.events.sequencer import COMPACT_AFTER, sequencer_for
 from celito.migrate import upgrade
 from celito.runtime import Runtime
 from tests.support import pg
@@ -244,6 +244,44 @@ def test_many_writers_lose_nothing_and_ids_only_grow(pg_url: str, tmp_path: Path
         assert len(numbered) == 240 and len({n for _, n in numbered}) == 240
         # Had an id committed below one already read, the poller would have missed it.
         assert sorted(seen) == [i for i, _ in numbered]
+        await runtime.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_the_queue_is_vacuumed_once_enough_events_have_moved_through_it(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Every move deletes what it numbers; without a vacuum the dead rows pile up at the
+    queue's head and every later move walks them."""
+
+    def vacuums() -> int:
+        with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'event_queue'"
+            ).fetchone()
+            assert row is not None
+            return int(row[0])
+
+    async def run() -> None:
+        runtime = _runtime(pg_url, tmp_path)
+        sequencer = sequencer_for(runtime.db.engine)
+        await sequencer.sweep()
+        sequencer.moved_since_compact = 0
+        before = vacuums()
+        async with runtime.db.writer() as session:
+            for n in range(COMPACT_AFTER - 1):
+                outbox.record(session, "subscriber", "update", {"n": n}, domain="compact.test")
+            await session.commit()
+        await sequencer.settled()
+        assert not await sequencer.compact()  # one event short
+        async with runtime.db.writer() as session:
+            outbox.record(session, "subscriber", "update", {"n": "last"}, domain="compact.test")
+            await session.commit()
+        await sequencer.settled()
+        assert await sequencer.compact()
+        assert vacuums() == before + 1
+        assert not await sequencer.compact()  # nothing moved since
         await runtime.db.dispose()
 
     asyncio.run(run())

@@ -16,6 +16,7 @@ columns and values `outbox.record` gives (`node` is empty, `at` is the commit's 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
@@ -25,12 +26,20 @@ from sqlalchemy.util import await_
 
 from celito.db import utcnow
 from celito.events.hooks import NOTIFY_CHANNEL, ON_COMMIT_KEY, OUTBOX_LOCK
-from celito.events.outbox import COPY_ESCAPES, MODELS, SQLITE_INSERT, copy_in, sqlite_stamp
+from celito.events.outbox import MODELS, SQLITE_INSERT, sqlite_stamp
 
 QUEUED = "celito_bulk_events"
 WRITTEN = "celito_bulk_events_written"
 # PostgreSQL: COPY, the fastest way in. SQLite: executemany of the outbox's INSERT.
 _PG_COPY = 'COPY events (at, model, action, reseller, domain, "user", node, payload) FROM STDIN'
+# COPY's text format: backslash, tab, newline and carriage return are escaped in a field.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+async def copy_in(connection: Any, statement: str, data: bytes) -> None:
+    """Runs a COPY … FROM STDIN of `data` on the driver's (psycopg's) connection."""
+    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        await copy.write(data)
 
 
 # PostgreSQL: a COPY text line without its leading `at` (known only at commit). SQLite: the

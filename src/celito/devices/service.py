@@ -108,7 +108,7 @@ def is_registered(d: Device, now: datetime | None = None) -> bool:
     return d.reg_expires_at is None or d.reg_expires_at > (now or utcnow())
 
 
-def registered_clause(now: datetime) -> ColumnElement[bool]:
+def registered_clause(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """`is_registered` as SQL, for reads that want the answer without loading devices."""
     return Device.reg_registered.is_(True) & (
         Device.reg_expires_at.is_(None) | (Device.reg_expires_at > now)

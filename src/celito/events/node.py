@@ -112,13 +112,14 @@ class EventServices:
 
     async def _sweep(self) -> None:
         """Numbers events a process queued but did not get to number (it died, or exited
-        right after its commit): see events.sequencer."""
+        right after its commit), and keeps the queue compact: see events.sequencer."""
         sequencer = sequencer_for(self.runtime.db.engine)
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 if await sequencer.sweep():
                     self.wake()
+                await sequencer.compact()
             except Exception as exc:
                 log.warning("event sweep failed (%s); will retry", exc)
 

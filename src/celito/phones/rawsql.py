@@ -81,6 +81,14 @@ class Prepared:
         raw = connection.execute(self.sql, self.params(values)).fetchall()
         return [self.row(r) for r in raw]
 
+    async def execute(self, driver: Any, values: Mapping[str, Any]) -> None:
+        """One run with `values` of a statement that returns no rows."""
+        if self.sqlite:
+            await driver.execute(self.sql, self.params(values))
+        else:
+            async with driver.cursor() as cursor:
+                await cursor.execute(self.sql, self.params(values))
+
     async def execute_many(self, driver: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         params = [self.params(values) for values in rows]
         if self.sqlite:

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Insert, and_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,12 +76,35 @@ def derive(*, registered: bool, dnd: bool, legs: Iterable[tuple[bool, bool]]) ->
     return "open" if registered else "inactive"
 
 
+# The statements presence runs on every call leg and DND change, built once: constructing one
+# cost more CPU than running it.
+_DOMAIN_USERS = select(User.user).where(User.domain_id == bindparam("domain_id"))
+_LEGS = select(
+    ActiveCall.orig_user,
+    ActiveCall.orig_domain,
+    ActiveCall.term_user,
+    ActiveCall.term_domain,
+    ActiveCall.answer_time,
+).where(
+    or_(
+        and_(
+            ActiveCall.orig_domain == bindparam("domain"),
+            ActiveCall.orig_user.in_(bindparam("users", expanding=True)),
+        ),
+        and_(
+            ActiveCall.term_domain == bindparam("domain"),
+            ActiveCall.term_user.in_(bindparam("users", expanding=True)),
+        ),
+    )
+)
+
+
 async def statuses(
     session: AsyncSession, domain_id: int, domain: str, users: Collection[str] | None
 ) -> dict[str, str]:
     """The derived status of `users` (extensions; None = all) of the domain."""
     if users is None:
-        names = list(await session.scalars(select(User.user).where(User.domain_id == domain_id)))
+        names = list(await session.scalars(_DOMAIN_USERS, {"domain_id": domain_id}))
     else:
         names = list(users)
     if not names:
@@ -89,17 +112,7 @@ async def statuses(
     registered = await hooks.registered(session, domain_id, users)
     dnd = await hooks.dnd(session, domain_id, users)
     wanted = set(names)
-    mine_orig = and_(ActiveCall.orig_domain == domain, ActiveCall.orig_user.in_(wanted))
-    mine_term = and_(ActiveCall.term_domain == domain, ActiveCall.term_user.in_(wanted))
-    rows = await session.execute(
-        select(
-            ActiveCall.orig_user,
-            ActiveCall.orig_domain,
-            ActiveCall.term_user,
-            ActiveCall.term_domain,
-            ActiveCall.answer_time,
-        ).where(or_(mine_orig, mine_term))
-    )
+    rows = await session.execute(_LEGS, {"domain": domain, "users": names})
     legs: dict[str, list[tuple[bool, bool]]] = {}
     for orig_user, orig_domain, term_user, term_domain, answered in rows.all():
         if orig_domain == domain and orig_user in wanted:
@@ -149,6 +162,24 @@ def to_out(u: Person, domain: str, status: str) -> dict[str, Any]:
     }
 
 
+_PEOPLE = (
+    select(
+        User.domain_id,
+        Domain.name.label("domain"),
+        Reseller.name.label("reseller"),
+        *_PERSON,
+        UserPresence.status.label("published"),
+    )
+    .join(Domain, Domain.id == User.domain_id)
+    .join(Reseller, Reseller.id == Domain.reseller_id)
+    .outerjoin(
+        UserPresence,
+        and_(UserPresence.domain_id == User.domain_id, UserPresence.user == User.user),
+    )
+    .where(Domain.name == bindparam("domain"), User.user.in_(bindparam("users", expanding=True)))
+)
+
+
 async def refresh(session: AsyncSession, domain_name: str, users: Iterable[str]) -> dict[str, str]:
     """Recomputes the presence of some users of a domain; stores and announces the changes.
 
@@ -161,30 +192,16 @@ async def refresh(session: AsyncSession, domain_name: str, users: Iterable[str])
         return {}
     # Columns, not ORM objects: the telephony plane and phones' reports call this in their
     # hot paths, and loading a domain and its users as objects cost more than deriving.
-    domain = (
-        await session.execute(
-            select(Domain.id, Domain.name, Reseller.name)
-            .join(Reseller, Reseller.id == Domain.reseller_id)
-            .where(Domain.name == domain_name.lower())
-        )
-    ).first()
-    if domain is None:
-        return {}
-    domain_id, name, reseller = domain
-    published = and_(UserPresence.domain_id == User.domain_id, UserPresence.user == User.user)
-    found = {
-        row.user: row
-        for row in await session.execute(
-            select(*_PERSON, UserPresence.status.label("published"))
-            .outerjoin(UserPresence, published)
-            .where(User.domain_id == domain_id, User.user.in_(wanted))
-        )
-    }
+    rows = await session.execute(_PEOPLE, {"domain": domain_name.lower(), "users": list(wanted)})
+    found = {row.user: row for row in rows}
     if not found:
         return {}
+    first = next(iter(found.values()))
+    domain_id, name, reseller = first.domain_id, first.domain, first.reseller
     now = await statuses(session, domain_id, name, list(found))
     changed: dict[str, str] = {}
-    for user, status in now.items():
+    # In name order: transactions publishing the same users then lock them in the same order.
+    for user, status in sorted(now.items()):
         person = found[user]
         if (person.published or "inactive") == status:
             continue
@@ -202,19 +219,23 @@ async def refresh(session: AsyncSession, domain_name: str, users: Iterable[str])
     return changed
 
 
+def _upsert(dialect: str) -> Insert:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(UserPresence)
+    return stmt.on_conflict_do_update(
+        index_elements=[UserPresence.domain_id, UserPresence.user],
+        set_={"status": stmt.excluded.status, "changed_at": stmt.excluded.changed_at},
+    )
+
+
+_UPSERTS = {name: _upsert(name) for name in ("postgresql", "sqlite")}
+
+
 async def _publish(session: AsyncSession, domain_id: int, user: str, status: str) -> None:
     """Stores the status published for a user: an upsert, so two transactions publishing a
     user's first status at once both succeed (the later one's status stays)."""
     values = {"domain_id": domain_id, "user": user, "status": status, "changed_at": utcnow()}
-    upsert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
-        UserPresence
-    ).values(values)
-    await session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[UserPresence.domain_id, UserPresence.user],
-            set_={"status": status, "changed_at": values["changed_at"]},
-        )
-    )
+    await session.execute(_UPSERTS[session.get_bind().dialect.name], values)
 
 
 async def list_(
