@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import ColumnElement, false
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.calls import service as calls
 from celito.calls.models import ActiveCall
 from celito.presence import hooks
+from celito.users.models import User
 from tests.integration.cdr_support import engine, events, in_db
 from tests.support.live import LiveServer
 from tests.support.tenants import ROLE_USERS, Tenant
@@ -271,10 +273,8 @@ def registrations() -> Iterator[set[str]]:
     registered: set[str] = set()
     before = hooks._lookups["registration"]
 
-    async def lookup(
-        session: AsyncSession, domain_id: int, users: Collection[str] | None
-    ) -> set[str]:
-        return set(registered)
+    def lookup() -> ColumnElement[bool]:
+        return User.user.in_(sorted(registered)) if registered else false()
 
     hooks.set_registration_lookup(lookup)
     yield registered

@@ -474,28 +474,15 @@ async def _devices_reported(
     return {d.id: d for d in await session.scalars(select(Device).where(Device.id.in_(ids)))}
 
 
-def _with_dnd(users_asked: bool) -> Select[Any]:
-    # A phone's lines are devices of its own domain (phones.service), so the users' domain is
-    # the phones': asked by the users' (domain, user) index, SQLite starts from the few users
-    # asked for instead of every phone of the domain.
-    stmt = (
-        select(User.user)
-        .join(Device, Device.user_id == User.id)
-        .join(PhoneLine, PhoneLine.device_id == Device.id)
-        .join(Phone, Phone.id == PhoneLine.phone_id)
-        .where(User.domain_id == bindparam("domain_id"), Phone.dnd.is_(True))
-    )
-    return stmt.where(User.user.in_(bindparam("users", expanding=True))) if users_asked else stmt
+_WITH_DND = exists().where(
+    Device.user_id == User.id,
+    PhoneLine.device_id == Device.id,
+    Phone.id == PhoneLine.phone_id,
+    Phone.dnd.is_(True),
+)
 
 
-# Built once, as presence asks on every DND change (see presence.registrations).
-_DND_OF_USERS = _with_dnd(users_asked=True)
-_DND_OF_DOMAIN = _with_dnd(users_asked=False)
-
-
-async def users_with_dnd(session: AsyncSession, domain_id: int, users: Any) -> set[str]:
-    """The presence DND lookup: users with do-not-disturb on at one of their phones."""
-    if users is None:
-        return set(await session.scalars(_DND_OF_DOMAIN, {"domain_id": domain_id}))
-    found = await session.scalars(_DND_OF_USERS, {"domain_id": domain_id, "users": list(users)})
-    return set(found)
+def users_with_dnd() -> ColumnElement[bool]:
+    """The presence DND lookup (presence.hooks): a user with do-not-disturb on at one of
+    their phones."""
+    return _WITH_DND

@@ -17,11 +17,12 @@ owners call it when theirs change (see presence.hooks).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Insert, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Insert, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,52 +77,79 @@ def derive(*, registered: bool, dnd: bool, legs: Iterable[tuple[bool, bool]]) ->
     return "open" if registered else "inactive"
 
 
-# The statements presence runs on every call leg and DND change, built once: constructing one
-# cost more CPU than running it.
-_DOMAIN_USERS = select(User.user).where(User.domain_id == bindparam("domain_id"))
-_LEGS = select(
-    ActiveCall.orig_user,
-    ActiveCall.orig_domain,
-    ActiveCall.term_user,
-    ActiveCall.term_domain,
-    ActiveCall.answer_time,
-).where(
-    or_(
-        and_(
-            ActiveCall.orig_domain == bindparam("domain"),
-            ActiveCall.orig_user.in_(bindparam("users", expanding=True)),
-        ),
-        and_(
-            ActiveCall.term_domain == bindparam("domain"),
-            ActiveCall.term_user.in_(bindparam("users", expanding=True)),
-        ),
-    )
+# A user's live calls, as conditions on a `users` row: placing a call or on an answered one
+# (busy), or called and not yet answered (ringing). `domain` is the domain's name, as calls
+# record it.
+_CALLING = exists().where(
+    ActiveCall.orig_domain == bindparam("domain"), ActiveCall.orig_user == User.user
 )
+_ANSWERED = exists().where(
+    ActiveCall.term_domain == bindparam("domain"),
+    ActiveCall.term_user == User.user,
+    ActiveCall.answer_time.is_not(None),
+)
+_CALLED = exists().where(
+    ActiveCall.term_domain == bindparam("domain"),
+    ActiveCall.term_user == User.user,
+    ActiveCall.answer_time.is_(None),
+)
+
+
+@dataclass(frozen=True)
+class _Built:
+    registered: ColumnElement[bool]
+    dnd: ColumnElement[bool]
+    statement: Select[Any]
+
+
+_built: dict[str, _Built] = {}
+
+
+def _with_facts(kind: str, base: Callable[[], Select[Any]]) -> Select[Any]:
+    """`base()` with every fact presence derives from, per user, added as columns; built once
+    for the lookups plugged in (constructing it cost more CPU than running it: presence is
+    asked on every call leg and DND change)."""
+    registered, dnd = hooks.registered(), hooks.dnd()
+    found = _built.get(kind)
+    if found is None or found.registered is not registered or found.dnd is not dnd:
+        statement = base().add_columns(
+            registered.label("registered"),
+            dnd.label("dnd"),
+            or_(_CALLING, _ANSWERED).label("busy"),
+            _CALLED.label("ringing"),
+        )
+        found = _built[kind] = _Built(registered, dnd, statement)
+    return found.statement
+
+
+def _status(row: Any) -> str:
+    legs = [(True, False)] if row.busy else [(False, True)] if row.ringing else []
+    return derive(registered=bool(row.registered), dnd=bool(row.dnd), legs=legs)
+
+
+def _of_domain(users_asked: bool) -> Callable[[], Select[Any]]:
+    def base() -> Select[Any]:
+        stmt = select(User.user).where(User.domain_id == bindparam("domain_id"))
+        return (
+            stmt.where(User.user.in_(bindparam("users", expanding=True))) if users_asked else stmt
+        )
+
+    return base
 
 
 async def statuses(
     session: AsyncSession, domain_id: int, domain: str, users: Collection[str] | None
 ) -> dict[str, str]:
     """The derived status of `users` (extensions; None = all) of the domain."""
+    params: dict[str, Any] = {"domain_id": domain_id, "domain": domain, "now": utcnow()}
     if users is None:
-        names = list(await session.scalars(_DOMAIN_USERS, {"domain_id": domain_id}))
+        statement = _with_facts("domain", _of_domain(users_asked=False))
     else:
-        names = list(users)
-    if not names:
-        return {}
-    registered = await hooks.registered(session, domain_id, users)
-    dnd = await hooks.dnd(session, domain_id, users)
-    wanted = set(names)
-    rows = await session.execute(_LEGS, {"domain": domain, "users": names})
-    legs: dict[str, list[tuple[bool, bool]]] = {}
-    for orig_user, orig_domain, term_user, term_domain, answered in rows.all():
-        if orig_domain == domain and orig_user in wanted:
-            legs.setdefault(orig_user, []).append((answered is not None, False))
-        if term_domain == domain and term_user in wanted:
-            legs.setdefault(term_user, []).append((answered is not None, True))
-    return {
-        u: derive(registered=u in registered, dnd=u in dnd, legs=legs.get(u, ())) for u in names
-    }
+        if not users:
+            return {}
+        statement = _with_facts("users", _of_domain(users_asked=True))
+        params["users"] = list(users)
+    return {row.user: _status(row) for row in await session.execute(statement, params)}
 
 
 class Person(Protocol):
@@ -162,22 +190,24 @@ def to_out(u: Person, domain: str, status: str) -> dict[str, Any]:
     }
 
 
-_PEOPLE = (
-    select(
-        User.domain_id,
-        Domain.name.label("domain"),
-        Reseller.name.label("reseller"),
-        *_PERSON,
-        UserPresence.status.label("published"),
+def _people() -> Select[Any]:
+    """Users of a domain (by name) with what their presence entry shows and last published."""
+    published = and_(UserPresence.domain_id == User.domain_id, UserPresence.user == User.user)
+    return (
+        select(
+            User.domain_id,
+            Domain.name.label("domain"),
+            Reseller.name.label("reseller"),
+            *_PERSON,
+            UserPresence.status.label("published"),
+        )
+        .join(Domain, Domain.id == User.domain_id)
+        .join(Reseller, Reseller.id == Domain.reseller_id)
+        .outerjoin(UserPresence, published)
+        .where(
+            Domain.name == bindparam("domain"), User.user.in_(bindparam("users", expanding=True))
+        )
     )
-    .join(Domain, Domain.id == User.domain_id)
-    .join(Reseller, Reseller.id == Domain.reseller_id)
-    .outerjoin(
-        UserPresence,
-        and_(UserPresence.domain_id == User.domain_id, UserPresence.user == User.user),
-    )
-    .where(Domain.name == bindparam("domain"), User.user.in_(bindparam("users", expanding=True)))
-)
 
 
 async def refresh(session: AsyncSession, domain_name: str, users: Iterable[str]) -> dict[str, str]:
@@ -192,13 +222,13 @@ async def refresh(session: AsyncSession, domain_name: str, users: Iterable[str])
         return {}
     # Columns, not ORM objects: the telephony plane and phones' reports call this in their
     # hot paths, and loading a domain and its users as objects cost more than deriving.
-    rows = await session.execute(_PEOPLE, {"domain": domain_name.lower(), "users": list(wanted)})
-    found = {row.user: row for row in rows}
+    params = {"domain": domain_name.lower(), "users": list(wanted), "now": utcnow()}
+    found = {row.user: row for row in await session.execute(_with_facts("people", _people), params)}
     if not found:
         return {}
     first = next(iter(found.values()))
     domain_id, name, reseller = first.domain_id, first.domain, first.reseller
-    now = await statuses(session, domain_id, name, list(found))
+    now = {user: _status(row) for user, row in found.items()}
     changed: dict[str, str] = {}
     # In name order: transactions publishing the same users then lock them in the same order.
     for user, status in sorted(now.items()):
