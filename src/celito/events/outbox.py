@@ -141,4 +141,4 @@ def write_pending(session: Session, pending: list[dict[str, Any]]) -> None:
 
 async def _insert_queued(connection: Any, rows: str) -> None:
     async with connection.cursor() as cursor:
-        await cursor.execute(_PG_INSERT, {"rows": rows})
+        await cursor.execute(_PG_INSERT, {"rows": rows}, prepare=True)
