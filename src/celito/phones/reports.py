@@ -31,11 +31,9 @@ from sqlalchemy import (
     Dialect,
     Integer,
     Select,
-    String,
     Table,
     Text,
     Update,
-    any_,
     bindparam,
     column,
     exists,
@@ -44,7 +42,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as cast_
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from celito.db import utcnow
@@ -54,6 +51,7 @@ from celito.devices.schemas import SECRET_FIELDS
 from celito.domains.models import Domain
 from celito.events import outbox
 from celito.kit.schema import format_datetime
+from celito.kit.sqllists import among
 from celito.phones import hooks, rawsql, tokens
 from celito.phones.models import Phone, PhoneHook, PhoneLine
 from celito.presence import service as presence
@@ -142,15 +140,6 @@ class _Phone:
     updated_at: datetime | None = None
 
 
-def _macs_in(dialect: Dialect) -> ColumnElement[bool]:
-    """`phones.mac` among the batch's MACs, given as one value (a statement compiled once has
-    no room for an IN list of varying length): an array on PostgreSQL, JSON on SQLite."""
-    if dialect.name == "postgresql":
-        return Phone.mac == any_(bindparam("macs", type_=ARRAY(String)))
-    each = func.json_each(bindparam("macs", type_=JSON)).table_valued("value")
-    return Phone.mac.in_(select(each.c.value))
-
-
 def _load_statement(dialect: Dialect) -> Select[Any]:
     """One read for the whole batch: columns, not ORM objects."""
     columns: list[Any] = [
@@ -184,7 +173,7 @@ def _load_statement(dialect: Dialect) -> Select[Any]:
         .outerjoin(PhoneLine, PhoneLine.phone_id == Phone.id)
         .outerjoin(Device, Device.id == PhoneLine.device_id)
         .outerjoin(User, User.id == Device.user_id)
-        .where(_macs_in(dialect))
+        .where(among(Phone.mac, "macs", dialect.name))
         .order_by(Phone.id, PhoneLine.position)
     )
 

@@ -35,6 +35,7 @@ from celito.domains.models import Domain
 from celito.errors import NotFound
 from celito.events import outbox
 from celito.kit.paging import Page
+from celito.kit.sqllists import among
 from celito.presence import hooks
 from celito.presence.models import UserPresence
 from celito.resellers.models import Reseller
@@ -105,14 +106,18 @@ class _Built:
 _built: dict[str, _Built] = {}
 
 
-def _with_facts(kind: str, base: Callable[[], Select[Any]]) -> Select[Any]:
-    """`base()` with every fact presence derives from, per user, added as columns; built once
+def _with_facts(
+    session: AsyncSession, kind: str, base: Callable[[str], Select[Any]]
+) -> Select[Any]:
+    """`base(dialect)` with every fact presence derives from, per user, added as columns; built once
     for the lookups plugged in (constructing it cost more CPU than running it: presence is
     asked on every call leg and DND change)."""
     registered, dnd = hooks.registered(), hooks.dnd()
+    dialect = session.get_bind().dialect.name
+    kind = f"{kind}/{dialect}"
     found = _built.get(kind)
     if found is None or found.registered is not registered or found.dnd is not dnd:
-        statement = base().add_columns(
+        statement = base(dialect).add_columns(
             registered.label("registered"),
             dnd.label("dnd"),
             or_(_CALLING, _ANSWERED).label("busy"),
@@ -127,12 +132,10 @@ def _status(row: Any) -> str:
     return derive(registered=bool(row.registered), dnd=bool(row.dnd), legs=legs)
 
 
-def _of_domain(users_asked: bool) -> Callable[[], Select[Any]]:
-    def base() -> Select[Any]:
+def _of_domain(users_asked: bool) -> Callable[[str], Select[Any]]:
+    def base(dialect: str) -> Select[Any]:
         stmt = select(User.user).where(User.domain_id == bindparam("domain_id"))
-        return (
-            stmt.where(User.user.in_(bindparam("users", expanding=True))) if users_asked else stmt
-        )
+        return stmt.where(among(User.user, "users", dialect)) if users_asked else stmt
 
     return base
 
@@ -143,11 +146,11 @@ async def statuses(
     """The derived status of `users` (extensions; None = all) of the domain."""
     params: dict[str, Any] = {"domain_id": domain_id, "domain": domain, "now": utcnow()}
     if users is None:
-        statement = _with_facts("domain", _of_domain(users_asked=False))
+        statement = _with_facts(session, "domain", _of_domain(users_asked=False))
     else:
         if not users:
             return {}
-        statement = _with_facts("users", _of_domain(users_asked=True))
+        statement = _with_facts(session, "users", _of_domain(users_asked=True))
         params["users"] = list(users)
     return {row.user: _status(row) for row in await session.execute(statement, params)}
 
@@ -190,7 +193,7 @@ def to_out(u: Person, domain: str, status: str) -> dict[str, Any]:
     }
 
 
-def _people() -> Select[Any]:
+def _people(dialect: str) -> Select[Any]:
     """Users of a domain (by name) with what their presence entry shows and last published."""
     published = and_(UserPresence.domain_id == User.domain_id, UserPresence.user == User.user)
     return (
@@ -204,9 +207,7 @@ def _people() -> Select[Any]:
         .join(Domain, Domain.id == User.domain_id)
         .join(Reseller, Reseller.id == Domain.reseller_id)
         .outerjoin(UserPresence, published)
-        .where(
-            Domain.name == bindparam("domain"), User.user.in_(bindparam("users", expanding=True))
-        )
+        .where(Domain.name == bindparam("domain"), among(User.user, "users", dialect))
     )
 
 
@@ -223,7 +224,8 @@ async def refresh(session: AsyncSession, domain_name: str, users: Iterable[str])
     # Columns, not ORM objects: the telephony plane and phones' reports call this in their
     # hot paths, and loading a domain and its users as objects cost more than deriving.
     params = {"domain": domain_name.lower(), "users": list(wanted), "now": utcnow()}
-    found = {row.user: row for row in await session.execute(_with_facts("people", _people), params)}
+    statement = _with_facts(session, "people", _people)
+    found = {row.user: row for row in await session.execute(statement, params)}
     if not found:
         return {}
     first = next(iter(found.values()))
