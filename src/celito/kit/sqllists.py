@@ -8,16 +8,22 @@ the same whatever the length, so a hot statement is compiled, prepared and plann
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, ColumnElement, String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.types import TypeEngine
 
 
 def among(
-    column: ColumnElement[str] | QueryableAttribute[str], name: str, dialect: str
+    column: ColumnElement[Any] | QueryableAttribute[Any],
+    name: str,
+    dialect: str,
+    item: type[TypeEngine[Any]] = String,
 ) -> ColumnElement[bool]:
-    """`column` is one of the strings bound to `name` (pass a list)."""
+    """`column` is one of the values (of type `item`) bound to `name` (pass a list)."""
     if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(String)))
+        return column == any_(bindparam(name, type_=ARRAY(item)))
     each = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
     return column.in_(select(each.c.value))

@@ -460,7 +460,15 @@ async def _devices_reported(
     }
     if not ids:
         return {}
-    return {d.id: d for d in await session.scalars(select(Device).where(Device.id.in_(ids)))}
+    dialect = session.get_bind().dialect.name
+    devices_read = await session.scalars(_DEVICES[dialect], {"ids": sorted(ids)})
+    return {d.id: d for d in devices_read}
+
+
+_DEVICES = {
+    dialect: select(Device).where(among(Device.id, "ids", dialect, Integer))
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 _WITH_DND = exists().where(
