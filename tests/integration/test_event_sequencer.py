@@ -10,10 +10,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 
 from celito.config import Settings
 from celito.events import outbox
+from celito.events import sequencer as sequencer_module
 from celito.events.models import Event, QueuedEvent
 from celito.events.sequencer import COMPACT_AFTER, sequencer_for
 from celito.migrate import upgrade
@@ -282,6 +284,43 @@ def test_the_queue_is_vacuumed_once_enough_events_have_moved_through_it(
         assert await sequencer.compact()
         assert vacuums() == before + 1
         assert not await sequencer.compact()  # nothing moved since
+        await runtime.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_the_mover_keeps_its_connection_for_the_next_commit(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy process commits every few milliseconds: the mover holds on to its connection
+    between them instead of checking one out (a round trip) per move."""
+    linger = 0.5  # longer than the real one, so a slow CI machine's commits stay within it
+    monkeypatch.setattr(sequencer_module, "LINGER", linger)
+
+    async def run() -> None:
+        runtime = _runtime(pg_url, tmp_path)
+        checkouts: list[int] = []
+        sa_event.listen(
+            runtime.db.engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1)
+        )
+
+        async def commit(n: int) -> None:
+            async with runtime.db.writer() as session:
+                outbox.record(session, "subscriber", "update", {"n": n}, domain="linger.test")
+                await session.commit()
+
+        await commit(0)  # a writer's checkout and the mover's
+        assert len(checkouts) == 2
+        for n in range(1, 4):
+            await asyncio.sleep(0.01)
+            await commit(n)
+        assert len(checkouts) == 5  # the writers' only
+        assert await sequencer_for(runtime.db.engine).sweep() == 0  # the mover is at it
+        assert [n for _, n in await _numbered(runtime, "linger.test")] == [0, 1, 2, 3]
+        await asyncio.sleep(linger * 2)  # then it lets go
+        before = len(checkouts)
+        await commit(4)
+        assert len(checkouts) == before + 2
         await runtime.db.dispose()
 
     asyncio.run(run())

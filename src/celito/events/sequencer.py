@@ -45,6 +45,7 @@ log = logging.getLogger("celito.events")
 MOVE_LIMIT = 5000
 COMMIT_WAIT = 1.0
 COMPACT_AFTER = 1000
+LINGER = 0.05
 # SKIP_LOCKED: if another node is vacuuming the queue, that one is enough.
 _COMPACT = "VACUUM (SKIP_LOCKED) event_queue"
 _COLUMNS = 'at, model, action, reseller, domain, "user", node, payload'
@@ -68,6 +69,7 @@ class Sequencer:
         self._lock: asyncio.Lock | None = None
         self._task: asyncio.Task[None] | None = None
         self._again = False
+        self._poked: asyncio.Event | None = None  # set while the mover lingers
         # Called after the move that numbered the events of the commits that asked for it,
         # with the models of those events.
         self._hooks: set[EventsCommitted] = set()
@@ -86,6 +88,8 @@ class Sequencer:
         self._models |= models
         self._asked += 1
         self._again = True
+        if self._poked is not None:
+            self._poked.set()
         if self._task is None or self._task.done():
             try:
                 loop = asyncio.get_running_loop()
@@ -129,9 +133,11 @@ class Sequencer:
             # yet done, so starts none: the outer loop takes it, with no await between its
             # last look and the task's end.
             while self._again:
-                # One pooled connection for a run of moves: a busy process moves back to back.
+                # One pooled connection for a run of moves: a busy process moves back to back,
+                # and keeps it for LINGER after the last, as the next commit is usually near
+                # (a checkout costs a round trip of its own, the pool's liveness check).
                 async with self._mover() as move:
-                    while self._again:
+                    while self._again or await self._poked_within(LINGER):
                         self._again = False
                         ticket = self._asked
                         hooks, self._hooks = self._hooks, set()
@@ -143,6 +149,17 @@ class Sequencer:
         except Exception as exc:  # the database is away: a node's sweep catches up
             log.warning("numbering queued events failed (%s); a node will retry", exc)
             self._cover(self._asked)
+
+    async def _poked_within(self, seconds: float) -> bool:
+        self._poked = asyncio.Event()
+        try:
+            async with asyncio.timeout(seconds):
+                await self._poked.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._poked = None
+        return self._again
 
     def _cover(self, ticket: int) -> None:
         self._covered = ticket
@@ -215,7 +232,10 @@ class Sequencer:
 
     async def sweep(self) -> int:
         """Numbers whatever is queued (nothing to do costs one round trip, and no lock held
-        past it)."""
+        past it); nothing while this process's mover runs, as it moves everything committed
+        (under steady commits it never lets go, and a sweep would wait for it)."""
+        if self._task is not None and not self._task.done():
+            return 0
         return await self.move()
 
 
