@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -112,6 +114,35 @@ def _driver(conn: Connection) -> sqlite_inline.LoopConnection:
     return driver
 
 
+# A pooled PostgreSQL connection idle longer than this is checked with a round trip before use
+# (the server may have restarted, or a firewall dropped it). One given back moments ago is
+# not: checking every checkout, as SQLAlchemy's pre-ping does, cost a round trip per session,
+# a busy node's commonest statement. Should one have died all the same, its first statement
+# fails and SQLAlchemy discards the whole pool, as it does when a pinged one is found dead.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _returned(dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _check(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError() from exc  # the pool connects afresh and retries
+            raise
+
+
 class Database:
     """Owns the engine and the two session factories (writer, reader)."""
 
@@ -126,8 +157,10 @@ class Database:
             connect_args = {"timeout": 30, "async_creator_fn": sqlite_inline.connect}
             kwargs.update(connect_args=connect_args, pool_reset_on_return=None)
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=20)
         self.engine = create_async_engine(url, **kwargs)
+        if not self.is_sqlite:
+            _ping_when_idle(self.engine)
         self.checkpoints: Checkpointer | None = None
         if self.is_sqlite:
             path = self.engine.url.database
