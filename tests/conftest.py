@@ -24,6 +24,15 @@ def _database_url(backend: str, tmp: Path, stack: list[object]) -> str:
     return ctx.__enter__()
 
 
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for the module's tests (they skip without one)."""
+    pg.require()
+    with pg.fresh_database() as url:
+        upgrade(url)
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of each backend, for tests that build their own Runtime."""

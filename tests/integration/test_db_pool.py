@@ -4,7 +4,6 @@ not (a round trip saved on every session of a busy node)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,9 @@ from sqlalchemy import text
 
 from celito import db
 from celito.config import Settings
-from celito.migrate import upgrade
 from celito.runtime import Runtime
-from tests.support import pg
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    pg.require()
-    with pg.fresh_database() as url:
-        upgrade(url)
-        yield url
 
 
 def _counting_pings(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[int]:

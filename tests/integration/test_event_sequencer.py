@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import psycopg
@@ -18,19 +18,9 @@ from celito.events import outbox
 from celito.events import sequencer as sequencer_module
 from celito.events.models import Event, QueuedEvent
 from celito.events.sequencer import COMPACT_AFTER, sequencer_for
-from celito.migrate import upgrade
 from celito.runtime import Runtime
-from tests.support import pg
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    pg.require()
-    with pg.fresh_database() as url:
-        upgrade(url)
-        yield url
 
 
 def _runtime(url: str, tmp_path: Path) -> Runtime:
