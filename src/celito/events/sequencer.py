@@ -153,10 +153,9 @@ class Sequencer:
     async def _poked_within(self, seconds: float) -> bool:
         self._poked = asyncio.Event()
         try:
-            async with asyncio.timeout(seconds):
-                await self._poked.wait()
-        except TimeoutError:
-            pass
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await self._poked.wait()
         finally:
             self._poked = None
         return self._again
