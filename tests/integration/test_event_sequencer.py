@@ -279,6 +279,35 @@ def test_the_queue_is_vacuumed_once_enough_events_have_moved_through_it(
     asyncio.run(run())
 
 
+def test_the_queues_vacuum_keeps_its_emptied_pages(pg_url: str, tmp_path: Path) -> None:
+    """Giving emptied tail pages back takes an exclusive lock on the queue, which every commit
+    that queues events would wait behind: the vacuum leaves them, for the next inserts."""
+
+    def pages() -> int:
+        with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
+            row = conn.execute("SELECT pg_relation_size('event_queue') / 8192").fetchone()
+            assert row is not None
+            return int(row[0])
+
+    async def run() -> None:
+        runtime = _runtime(pg_url, tmp_path)
+        sequencer = sequencer_for(runtime.db.engine)
+        async with runtime.db.writer() as session:
+            for n in range(COMPACT_AFTER):
+                outbox.record(session, "subscriber", "update", {"n": n}, domain="tail.test")
+            await session.commit()
+        await sequencer.settled()
+        filled = pages()
+        assert filled > 1
+        assert await sequencer.compact()
+        async with runtime.db.reader() as session:
+            assert await session.scalar(select(func.count()).select_from(QueuedEvent)) == 0
+        assert pages() == filled
+        await runtime.db.dispose()
+
+    asyncio.run(run())
+
+
 def test_the_mover_keeps_its_connection_for_the_next_commit(
     pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
