@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from celito import sqlite_inline
+from celito import pg_connection, sqlite_inline
 from celito.events.hooks import ON_COMMIT_KEY, EventsCommitted, install_commit_hooks
 from celito.sqlite_checkpoints import CHECKPOINT_BACKSTOP_PAGES, Checkpointer
 
@@ -157,7 +157,14 @@ class Database:
             connect_args = {"timeout": 30, "async_creator_fn": sqlite_inline.connect}
             kwargs.update(connect_args=connect_args, pool_reset_on_return=None)
         else:
-            kwargs.update(pool_size=10, max_overflow=20)
+            kwargs.update(
+                pool_size=10,
+                max_overflow=20,
+                # The connection given back last is taken next: a few stay in use, with their
+                # statements prepared and planned (celito.pg_connection), the rest idle.
+                pool_use_lifo=True,
+                connect_args={"async_creator_fn": pg_connection.Connection.connect},
+            )
         self.engine = create_async_engine(url, **kwargs)
         if not self.is_sqlite:
             _ping_when_idle(self.engine)
@@ -167,13 +174,17 @@ class Database:
             if path and path != ":memory:" and not path.startswith("file:"):
                 self.checkpoints = Checkpointer(path)
             _tune_sqlite(self.engine, sqlite_inline.WriterQueue(wait=30), self.checkpoints)
-        reader_engine = self.engine.execution_options(celito_writer=False)
+        # Readers' connections: for sessions (`reader`) and for Core reads.
+        self.reader_engine = self.engine.execution_options(celito_writer=False)
+        if not self.is_sqlite:
+            # The server refuses writes in readers; see celito.pg_connection for why.
+            self.reader_engine = self.reader_engine.execution_options(postgresql_readonly=True)
         # Called after any commit that wrote events (see events.outbox).
         self.event_listeners: list[EventsCommitted] = []
         info = {ON_COMMIT_KEY: self._events_committed}
         install_commit_hooks()
         self.writer = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
-        self.reader = async_sessionmaker(reader_engine, expire_on_commit=False, info=info)
+        self.reader = async_sessionmaker(self.reader_engine, expire_on_commit=False, info=info)
 
     def _events_committed(self, models: frozenset[str] | None) -> None:
         for listener in self.event_listeners:

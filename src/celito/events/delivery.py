@@ -269,7 +269,7 @@ class DeliveryWorker:
         self.token = secrets.token_hex(16)
         self.lease = timedelta(seconds=runtime.settings.webhook_lease_seconds)
         # Reads go through Core: the ORM session around them cost more than the reads.
-        self._reader = runtime.db.engine.execution_options(celito_writer=False)
+        self._reader = runtime.db.reader_engine
         # Subscriptions reading back at once (all of them, after a restart) share a few
         # connections rather than each taking one from the pool.
         self._reading_back = asyncio.Semaphore(READ_BACK_AT_ONCE)
