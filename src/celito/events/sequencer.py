@@ -137,7 +137,7 @@ class Sequencer:
             while self._again:
                 # One pooled connection for a run of moves: a busy process moves back to back,
                 # and keeps it for LINGER after the last, as the next commit is usually near
-                # (a checkout costs a round trip of its own, the pool's liveness check).
+                # (a checkout costs CPU, and a liveness round trip once idle for a second).
                 async with self._mover() as move:
                     while self._again or await self._poked_within(LINGER):
                         self._again = False
