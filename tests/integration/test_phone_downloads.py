@@ -4,15 +4,22 @@ credentials that reach a file are exactly the domain's current ones or the phone
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from celito.db import Database
+from celito.phones import filedata
 from tests.support.live import LiveServer
 from tests.support.tenants import Tenant
 
 V2 = "/ns-api/v2"
+WINDOW = timedelta(minutes=15)
 
 
 def _setting(text: str, key: str) -> str:
@@ -152,3 +159,63 @@ def test_sqlite_download_read_falls_back_to_the_driver(tenant: Tenant, server: L
     assert fallback.status_code == 200, fallback.text
     assert _setting(fallback.text, "account.1.user_name") == "1001"
     assert fallback.text == local.text
+
+
+def test_concurrent_reads_share_a_statement(
+    tenant: Tenant, server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads that arrive together are answered by one statement on PostgreSQL (one each on
+    SQLite's driver), and each gets exactly its own phone: an unknown MAC gets None beside
+    known ones, a MAC asked twice gets its data twice. A statement that fails is retried on a
+    new connection for every read it carried."""
+    d = tenant.domain
+    users = ("1001", "1100", "1200")
+    macs = [f"805ec{n}{d.encode().hex()[-6:]}" for n in (4, 5, 6)]
+    with tenant.as_role("Office Manager") as om:
+        for mac, user in zip(macs, users, strict=True):
+            made = om.post(f"{V2}/domains/{d}/users/{user}/devices", json={"device": user})
+            assert made.status_code == 201, made.text
+            _add_phone(om, d, mac, user)
+    unknown = f"805ec7{d.encode().hex()[-6:]}"
+    asked = [*macs, unknown, *macs, macs[0]]
+    statements: list[int] = []
+    real_run = filedata._run
+    failures = [OperationalError("SELECT", {}, Exception("connection reset"))]
+
+    async def counted(driver: Any, dialect: Any, requests: Any) -> Any:
+        statements.append(len(requests))
+        if failures:
+            raise failures.pop()
+        return await real_run(driver, dialect, requests)
+
+    monkeypatch.setattr(filedata, "_run", counted)
+
+    async def read_all() -> list[filedata.FileData | None]:
+        db = Database(server.settings.resolved_database_url)
+        reader = filedata.Reader(db, size=4)
+        reader._local_path = None  # SQLite too: through the driver, as on PostgreSQL
+        try:
+            return await asyncio.gather(
+                *(
+                    reader.read(mac, failed_name="cfg:x", failed_ip="127.0.0.1", window=WINDOW)
+                    for mac in asked
+                )
+            )
+        finally:
+            await reader.close()
+            await db.dispose()
+
+    found = asyncio.run(read_all())
+    for mac, data in zip(asked, found, strict=True):
+        if mac == unknown:
+            assert data is None
+            continue
+        assert data is not None and data.mac == mac
+        (account,) = data.accounts
+        assert account.user == users[macs.index(mac)]
+        assert data.domain == d
+    if server.backend == "postgres":  # type: ignore[attr-defined]
+        # The first statement failed, and its reads were all answered by the retry.
+        assert statements == [len(asked), len(asked)]
+    else:
+        assert statements == [1] * (len(asked) + 1)

@@ -16,14 +16,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Dialect, Select, bindparam, func, select, type_coerce
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Dialect,
+    FromClause,
+    Select,
+    bindparam,
+    column,
+    func,
+    literal,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
@@ -86,41 +100,89 @@ class FileData:
     accounts: tuple[Account, ...]
 
 
-def _people(dialect: Dialect) -> Any:
-    """The domain's first PEOPLE users as one JSON array of [user, first, last]: one value
-    instead of dozens of rows. PostgreSQL orders them by its collation; SQLite's order (BINARY,
-    that of Python's sort) is restored after reading."""
-    domain_of = select(Phone.domain_id).where(Phone.mac == bindparam("mac")).scalar_subquery()
+def _people(dialect: Dialect) -> tuple[Any, FromClause | None]:
+    """The phone's domain's first PEOPLE users as one JSON array of [user, first, last]: one
+    value instead of dozens of rows. PostgreSQL orders them by its collation; SQLite's order
+    (BINARY, that of Python's sort) is restored after reading.
+
+    Returns the column and, on PostgreSQL, the lateral subquery to join for it: joined, it is
+    computed once per domain of a batch (PostgreSQL memoizes it by domain), where a scalar
+    subquery would be computed again for every row."""
+    colleague = aliased(User, name="colleague")
     people = (
-        select(User.user, User.first_name, User.last_name)
-        .where(User.domain_id == domain_of)
-        .order_by(User.user)
+        select(colleague.user, colleague.first_name, colleague.last_name)
+        .where(colleague.domain_id == Phone.domain_id)
+        .order_by(colleague.user)
         .limit(PEOPLE)
+        .correlate(Phone)
         .subquery()
     )
     if dialect.name == "postgresql":
         item = func.json_build_array(people.c.user, people.c.first_name, people.c.last_name)
         array = func.json_agg(aggregate_order_by(item, people.c.user))
-    else:
-        item = func.json_array(people.c.user, people.c.first_name, people.c.last_name)
-        array = func.json_group_array(item)
-    return type_coerce(select(array).scalar_subquery(), JSON)
+        joined = select(array.label("list")).lateral("people")
+        return type_coerce(joined.c.list, JSON), joined
+    item = func.json_array(people.c.user, people.c.first_name, people.c.last_name)
+    array = func.json_group_array(item)
+    return type_coerce(select(array).scalar_subquery(), JSON), None
+
+
+class _Requests(NamedTuple):
+    """The downloads a run answers: their rows (None: the parameters stand for one) and the
+    columns that number them and give the MAC, the username offered and the address."""
+
+    rows: FromClause | None
+    n: ColumnElement[int]
+    mac: ColumnElement[str]
+    name: ColumnElement[str]
+    ip: ColumnElement[str]
+
+
+def _requests(dialect: Dialect) -> _Requests:
+    """On PostgreSQL any number of downloads, from three arrays; on SQLite one, from plain
+    parameters (a derived table of them costs SQLite more than the rest of the read)."""
+    if dialect.name == "postgresql":
+        rows = (
+            func.unnest(
+                bindparam("macs", type_=ARRAY(Phone.mac.type)),
+                bindparam("names", type_=ARRAY(LoginFailure.username.type)),
+                bindparam("ips", type_=ARRAY(LoginFailure.ip.type)),
+            )
+            .table_valued(
+                column("mac", Phone.mac.type),
+                column("name", LoginFailure.username.type),
+                column("ip", LoginFailure.ip.type),
+                with_ordinality="n",
+            )
+            .render_derived(name="request")
+        )
+        return _Requests(rows, rows.c.n, rows.c.mac, rows.c.name, rows.c.ip)
+    return _Requests(
+        None,
+        literal(1),
+        bindparam("mac", type_=Phone.mac.type),
+        bindparam("name", type_=LoginFailure.username.type),
+        bindparam("ip", type_=LoginFailure.ip.type),
+    )
 
 
 def _statement(dialect: Dialect) -> Select[Any]:
+    request = _requests(dialect)
+    people, people_from = _people(dialect)
     since = bindparam("since", type_=LoginFailure.at.type)
     by_name = (
         select(func.count())
-        .where(LoginFailure.username == bindparam("failed_name"), LoginFailure.at >= since)
+        .where(LoginFailure.username == request.name, LoginFailure.at >= since)
         .scalar_subquery()
     )
     by_ip = (
         select(func.count())
-        .where(LoginFailure.ip == bindparam("failed_ip"), LoginFailure.at >= since)
+        .where(LoginFailure.ip == request.ip, LoginFailure.at >= since)
         .scalar_subquery()
     )
     columns: list[Any] = [
-        # The phone (FileData's fields, in order) …
+        # Which download the row answers, then the phone (FileData's fields, in order) …
+        request.n,
         Phone.mac,
         Phone.model,
         Phone.generation,
@@ -141,7 +203,7 @@ def _statement(dialect: Dialect) -> Select[Any]:
         ProvisioningProfile.overrides,
         by_name,
         by_ip,
-        _people(dialect),
+        people,
         # … then one of its accounts (Account's fields, in order; NULL without accounts).
         PhoneLine.position,
         PhoneLine.enabled,
@@ -152,28 +214,45 @@ def _statement(dialect: Dialect) -> Select[Any]:
         User.first_name,
         User.last_name,
     ]
+    statement = select(*columns)
+    if request.rows is not None:
+        statement = statement.select_from(request.rows).join(Phone, Phone.mac == request.mac)
+    else:
+        statement = statement.select_from(Phone).where(Phone.mac == request.mac)
+    statement = statement.join(Domain, Domain.id == Phone.domain_id)
+    if people_from is not None:
+        statement = statement.outerjoin(people_from, true())
     return (
-        select(*columns)
-        .join(Domain, Domain.id == Phone.domain_id)
-        .outerjoin(ProvisioningProfile, ProvisioningProfile.domain_id == Phone.domain_id)
+        statement.outerjoin(ProvisioningProfile, ProvisioningProfile.domain_id == Phone.domain_id)
         .outerjoin(PhoneLine, PhoneLine.phone_id == Phone.id)
         .outerjoin(Device, Device.id == PhoneLine.device_id)
         .outerjoin(User, User.id == Device.user_id)
-        .where(Phone.mac == bindparam("mac"))
-        .order_by(PhoneLine.position)
+        .order_by(request.n, PhoneLine.position)
     )
 
 
-_ACCOUNT = 21  # where an account's columns start in a row
-_PARAMS = ("mac", "failed_name", "failed_ip", "since")
+_ACCOUNT = 22  # where an account's columns start in a row
+_PARAMS = {
+    "postgresql": ("macs", "names", "ips", "since"),
+    "sqlite": ("mac", "name", "ip", "since"),
+}
+# Downloads answered by one run: PostgreSQL takes them as arrays, SQLite one at a time.
+_MOST = {"postgresql": 64, "sqlite": 1}
 _prepared: dict[str, rawsql.Prepared] = {}
+
+
+class Request(NamedTuple):
+    mac: str
+    failed_name: str  # the failures of this name and address since `since` are counted
+    failed_ip: str
+    since: datetime
 
 
 def _prepared_for(dialect: Dialect) -> rawsql.Prepared:
     prepared = _prepared.get(dialect.name)
     if prepared is None:
         prepared = _prepared[dialect.name] = rawsql.Prepared.of(
-            _statement(dialect), dialect, _PARAMS
+            _statement(dialect), dialect, _PARAMS[dialect.name]
         )
     return prepared
 
@@ -188,49 +267,67 @@ def _sqlite_file(db: Database) -> str | None:
     return url.database
 
 
-async def _run(driver: Any, dialect: Dialect, values: Mapping[str, Any]) -> FileData | None:
-    prepared = _prepared_for(dialect)
-    # PostgreSQL orders the people by its collation; SQLite's order (BINARY) is Python's.
-    return _parse(await prepared.fetch(driver, values), sort_people=prepared.sqlite)
-
-
-def _values(mac: str, failed_name: str, failed_ip: str, window: timedelta) -> dict[str, Any]:
+def _values(prepared: rawsql.Prepared, requests: Sequence[Request]) -> dict[str, Any]:
+    # A batch shares the widest window: its requests were made microseconds apart.
+    since = min(r.since for r in requests)
+    if prepared.sqlite:
+        (only,) = requests
+        return {"mac": only.mac, "name": only.failed_name, "ip": only.failed_ip, "since": since}
     return {
-        "mac": mac,
-        "failed_name": failed_name,
-        "failed_ip": failed_ip,
-        "since": utcnow() - window,
+        "macs": [r.mac for r in requests],
+        "names": [r.failed_name for r in requests],
+        "ips": [r.failed_ip for r in requests],
+        "since": since,
     }
 
 
-def _parse(rows: list[list[Any]], *, sort_people: bool) -> FileData | None:
-    if not rows:
-        return None
+async def _run(driver: Any, dialect: Dialect, requests: Sequence[Request]) -> list[FileData | None]:
+    prepared = _prepared_for(dialect)
+    rows = await prepared.fetch(driver, _values(prepared, requests))
+    # PostgreSQL orders the people by its collation; SQLite's order (BINARY) is Python's.
+    return _parse(rows, len(requests), sort_people=prepared.sqlite)
+
+
+def _parse(rows: list[list[Any]], count: int, *, sort_people: bool) -> list[FileData | None]:
+    """One FileData per request (None for an unknown MAC) from rows ordered by request."""
+    found: list[FileData | None] = [None] * count
+    start = 0
+    while start < len(rows):
+        n = rows[start][0]
+        end = start + 1
+        while end < len(rows) and rows[end][0] == n:
+            end += 1
+        found[n - 1] = _file_data(rows[start:end], sort_people=sort_people)
+        start = end
+    return found
+
+
+def _file_data(rows: list[list[Any]], *, sort_people: bool) -> FileData:
     p = rows[0]
-    people = [(str(u), str(f), str(la)) for u, f, la in p[20] or ()]
+    people = [(str(u), str(f), str(la)) for u, f, la in p[21] or ()]
     if sort_people:
         people.sort()
     return FileData(
-        mac=p[0],
-        model=p[1],
-        generation=p[2],
-        firmware=p[3],
-        settings=p[4],
-        overrides=p[5],
-        buttons=p[6],
-        web_password=p[7],
-        prov_username=p[8],
-        prov_password=p[9],
-        token_version=p[10],
-        domain_id=p[11],
-        domain=p[12],
-        time_zone=p[13],
-        profile_username=p[14],
-        profile_password=p[15],
-        profile_settings=p[16] or {},
-        profile_overrides=p[17] or {},
-        failures_by_name=int(p[18] or 0),
-        failures_by_ip=int(p[19] or 0),
+        mac=p[1],
+        model=p[2],
+        generation=p[3],
+        firmware=p[4],
+        settings=p[5],
+        overrides=p[6],
+        buttons=p[7],
+        web_password=p[8],
+        prov_username=p[9],
+        prov_password=p[10],
+        token_version=p[11],
+        domain_id=p[12],
+        domain=p[13],
+        time_zone=p[14],
+        profile_username=p[15],
+        profile_password=p[16],
+        profile_settings=p[17] or {},
+        profile_overrides=p[18] or {},
+        failures_by_name=int(p[19] or 0),
+        failures_by_ip=int(p[20] or 0),
         people=tuple(people),
         accounts=tuple(
             Account(r[_ACCOUNT], bool(r[_ACCOUNT + 1]), bool(r[_ACCOUNT + 2]), *r[_ACCOUNT + 3 :])
@@ -246,8 +343,14 @@ class Reader:
     Taken once and kept: checking a connection out per download (and on PostgreSQL pinging
     it) would cost as much as the read, and a burst of downloads would open and close the
     pool's overflow connections. Each runs one statement at a time in autocommit mode (its own
-    consistent snapshot, never a transaction left open); downloads queue for a free one. A
-    connection that fails is dropped and the read tried once more on a new one.
+    consistent snapshot, never a transaction left open). A connection that fails is dropped
+    and the read tried once more on a new one.
+
+    On PostgreSQL the downloads that arrive while the connections are busy, or in the same turn
+    of the event loop, are answered by one statement: a morning when every phone reboots is
+    thousands of downloads a second, and each statement's round trip costs more of the
+    server's CPU (psycopg's side of it) than reading one more phone in it does. A lone download
+    is read at once.
 
     On a SQLite file the read runs right here, on a read-only connection of the event loop's
     own thread: the statement takes ~50 µs, while handing it to the driver's thread and back
@@ -262,25 +365,60 @@ class Reader:
         self._opened = 0
         self._local_path = _sqlite_file(db)
         self._local: sqlite3.Connection | None = None
+        self._most = _MOST[db.engine.dialect.name]
+        self._waiting: list[tuple[Request, asyncio.Future[FileData | None]]] = []
+        self._runners: set[asyncio.Task[None]] = set()
+        self._runner_due = False  # a runner is started but has not taken its batch yet
 
     async def read(
         self, mac: str, *, failed_name: str, failed_ip: str, window: timedelta
     ) -> FileData | None:
         """The phone's data, with the failures of `failed_name` and `failed_ip` since `window`."""
-        values = _values(mac, failed_name, failed_ip, window)
-        dialect = self.db.engine.dialect
+        request = Request(mac, failed_name, failed_ip, utcnow() - window)
         if self._local_path is not None:
             try:
-                return self._read_local(self._local_path, dialect, values)
+                return self._read_local(self._local_path, request)
             except sqlite3.Error:
                 # Busy (a checkpoint restarting the WAL) or the schema changed: this read goes
                 # through the driver's thread, and the next one opens a fresh connection.
                 log.warning("local phone data read failed; using the driver", exc_info=True)
                 self._close_local()
+        future: asyncio.Future[FileData | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, future))
+        if not self._runner_due and len(self._runners) < self.size:
+            # Started now, it runs after this turn of the loop: downloads arriving until then
+            # join its batch.
+            self._runner_due = True
+            runner = asyncio.create_task(self._run_batches(), name="celito-phone-data-read")
+            self._runners.add(runner)
+            runner.add_done_callback(self._runners.discard)
+        return await future
+
+    async def _run_batches(self) -> None:
+        """Answers what is waiting, a batch at a time, until nothing is."""
+        self._runner_due = False
+        while self._waiting:
+            batch = self._waiting[: self._most]
+            del self._waiting[: self._most]
+            try:
+                found = await self._read_batch([request for request, _ in batch])
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), data in zip(batch, found, strict=True):
+                if not future.done():
+                    future.set_result(data)
+
+    async def _read_batch(self, requests: list[Request]) -> list[FileData | None]:
+        dialect = self.db.engine.dialect
         for attempt in (1, 2):
             connection = await self._take()
             try:
-                found = await _run(rawsql.driver_of(connection), dialect, values)
+                found = await _run(rawsql.driver_of(connection), dialect, requests)
             except BaseException as exc:
                 # Failed or interrupted mid-statement: the connection's state is unknown, so it
                 # is dropped (a cancelled read must not leave it out of the queue for good).
@@ -294,9 +432,7 @@ class Reader:
             return found
         raise AssertionError("unreachable")
 
-    def _read_local(
-        self, path: str, dialect: Dialect, values: Mapping[str, Any]
-    ) -> FileData | None:
+    def _read_local(self, path: str, request: Request) -> FileData | None:
         if self._local is None:
             # Blocking the loop for a busy database would stall every request: give up fast
             # and let the driver's thread wait instead.
@@ -304,8 +440,9 @@ class Reader:
                 path, timeout=0.05, isolation_level=None, check_same_thread=False
             )
             self._local.execute("PRAGMA query_only=1")
-        prepared = _prepared_for(dialect)
-        return _parse(prepared.fetch_now(self._local, values), sort_people=True)
+        prepared = _prepared_for(self.db.engine.dialect)
+        rows = prepared.fetch_now(self._local, _values(prepared, [request]))
+        return _parse(rows, 1, sort_people=True)[0]
 
     def _close_local(self) -> None:
         if self._local is not None:
@@ -329,6 +466,13 @@ class Reader:
         return await self._free.get()
 
     async def close(self) -> None:
+        for runner in list(self._runners):
+            runner.cancel()
+        await asyncio.gather(*self._runners, return_exceptions=True)
+        for _, future in self._waiting:
+            if not future.done():
+                future.set_exception(RuntimeError("the server is stopping"))
+        self._waiting.clear()
         self._close_local()
         while not self._free.empty():
             connection = self._free.get_nowait()
@@ -341,4 +485,5 @@ class Reader:
 async def read_in(session: AsyncSession, mac: str) -> FileData | None:
     """The phone's data inside the session's transaction."""
     driver, dialect = await rawsql.in_session(session)
-    return await _run(driver, dialect, _values(mac, "", "", timedelta()))
+    (found,) = await _run(driver, dialect, [Request(mac, "", "", utcnow())])
+    return found
