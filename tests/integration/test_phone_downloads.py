@@ -219,3 +219,33 @@ def test_concurrent_reads_share_a_statement(
         assert statements == [len(asked), len(asked)]
     else:
         assert statements == [1] * (len(asked) + 1)
+
+
+def test_failures_throttle_their_address_not_the_domain(tenant: Tenant, server: LiveServer) -> None:
+    """Wrong passwords for a domain's provisioning username throttle the address they came
+    from (429 with Retry-After, even for the right password from there), while the domain's
+    phones elsewhere keep downloading: the username is the domain's name, known to anyone."""
+    d = tenant.domain
+    mac = f"805ec8{d.encode().hex()[-6:]}"
+    with tenant.as_role("Office Manager") as om:
+        assert om.post(f"{V2}/domains/{d}/users/1001/devices", json={"device": "1001"}).is_success
+        _add_phone(om, d, mac, "1001")
+        prov = om.get(f"{V2}/domains/{d}/provisioning").json()
+    url = f"{server.base_url}/cfg/{mac}.cfg"
+    right = httpx.DigestAuth(prov["username"], prov["password"])
+
+    def from_address(address: str) -> httpx.Client:
+        return httpx.Client(transport=httpx.HTTPTransport(local_address=address))
+
+    with from_address("127.0.0.3") as attacker, from_address("127.0.0.4") as phone:
+        for _ in range(server.settings.login_max_failures_per_username):
+            # A fresh DigestAuth each time: a used one answers its last challenge first, a
+            # second failure per request.
+            wrong = httpx.DigestAuth(prov["username"], prov["password"] + "x")
+            assert attacker.get(url, auth=wrong).status_code == 401
+        refused = attacker.get(url, auth=right)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0
+        served = phone.get(url, auth=right)
+        assert served.status_code == 200, served.text
+        assert _setting(served.text, "account.1.user_name") == "1001"

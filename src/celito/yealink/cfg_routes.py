@@ -4,7 +4,9 @@
 own). Every file needs HTTP Digest (or Basic) with the domain's provisioning credentials or the
 phone's own; the answer to a wrong password, an unknown MAC or another domain's MAC never says
 which it was (401 for credentials, 404 for everything else, nothing else in the body). Failed
-attempts are counted per username and per address like logins (429 with Retry-After).
+attempts are counted per address, and per username from that address (429 with Retry-After).
+Not per username alone, unlike logins: the domain's username is its name, which anyone may
+know, and five wrong guesses from anywhere would then keep all of its phones from their files.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ async def cfg_file(filename: str, request: Request) -> Response:
         ip = client_ip(request)
         data = await _services(request).files.read(
             normalize_mac(found.group("mac")),
-            failed_name=f"cfg:{offered.username}",
+            failed_name=_throttle_key(offered.username, ip),
             failed_ip=ip,
             window=timedelta(seconds=settings.login_failure_window_seconds),
         )
@@ -126,7 +128,7 @@ async def _checked(
     nonce_key = _services(request).keys.nonce
     ip = client_ip(request)
     async with runtime.db.reader() as session:
-        key = f"cfg:{offered.username}"
+        key = _throttle_key(offered.username, ip)
         retry = await throttle.retry_after(session, runtime.settings, key, ip)
         if retry is not None:
             log.warning("provisioning throttled: username=%r ip=%s", offered.username, ip)
@@ -216,9 +218,13 @@ def _challenge(nonce_key: bytes, *, stale: bool = False) -> Response:
     )
 
 
+def _throttle_key(username: str, ip: str) -> str:
+    return f"cfg:{username}@{ip}"
+
+
 async def _fail(request: Request, key: str, ip: str, filename: str) -> None:
     runtime = runtime_of(request)
-    log.warning("provisioning: bad credentials for %r from %s (%s)", key[4:], ip, filename)
+    log.warning("provisioning: bad credentials (%r) for %r", key, filename)
     async with runtime.db.writer() as session:
         await throttle.record_failure(session, runtime.settings, key, ip)
         await session.commit()
