@@ -109,6 +109,9 @@ def test_overrides_refuse_platform_keys_and_multiline_values() -> None:
     for blob in (
         "action_url.call_established = http://evil/",
         "static.security.user_password = a:b",
+        "ACTION_URL.CALL_ESTABLISHED = http://evil/",
+        "Features.Action_URI_Limit_IP = 0.0.0.0",
+        "static.auto_provision.server.url = http://elsewhere/",
         "no equals sign",
         "bad key! = 1",
     ):

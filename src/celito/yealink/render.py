@@ -29,6 +29,9 @@ RESERVED_PREFIXES = (
     "static.security.user_name.",
     "security.user_name.",
     "features.action_uri_limit_ip",
+    # Where the phone fetches its files: an override would take the domain's phones elsewhere.
+    "static.auto_provision.server.",
+    "auto_provision.server.",
 )
 
 
@@ -79,8 +82,12 @@ def override_problem(key: str, value: str) -> str | None:
     """Why an override is refused, or None. Values are one line; keys look like Yealink's."""
     if not OVERRIDE_KEY.fullmatch(key):
         return f"'{key}' is not a phone setting name (letters, digits, '.', '_', '-')"
-    if key.startswith(RESERVED_PREFIXES):
-        return f"'{key}' is managed by the platform (action URLs, web credentials, control IPs)"
+    # Matched in any case: nothing says every firmware reads key names case-sensitively.
+    if key.lower().startswith(RESERVED_PREFIXES):
+        return (
+            f"'{key}' is managed by the platform (action URLs, web credentials, control IPs, "
+            "provisioning server)"
+        )
     if any(c in value for c in "\r\n\0"):
         return f"the value of '{key}' must be a single line"
     if len(value) > 1024:
