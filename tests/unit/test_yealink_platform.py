@@ -182,12 +182,22 @@ def test_hook_fill_encodes_every_value() -> None:
     )
     assert filled == "https://crm.example/in/1001%2F..%2Fadmin/x?display=A%26b%3Dc%20d&n=%2B1"
     assert hooks.variables_in(template) == ["active_user", "display_local", "calledNumber"]
+    # `${name}` where letters follow the variable; an encoded `%` stays as written.
+    braced = "https://crm.example/x?u=${active_user}ext&pct=100%25&d=${display_local}"
+    assert hooks.variables_in(braced) == ["active_user", "display_local"]
+    assert (
+        hooks.fill(braced, {"active_user": "1001", "display_local": "A B"})
+        == "https://crm.example/x?u=1001ext&pct=100%25&d=A%20B"
+    )
 
 
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
         ("http://127.0.0.1/x?u=$nope", "$nope"),
+        ("http://127.0.0.1/x?u=${nope}", "$nope"),
+        ("http://127.0.0.1/x?amt=100%", "%25"),
+        ("http://127.0.0.1/x?amt=%zz", "%25"),
         ("http://$domain.example/x", "host"),
         ("ftp://crm.example/x", "http"),
     ],

@@ -41,14 +41,22 @@ from celito.yealink import events as yealink_events
 if TYPE_CHECKING:
     from celito.phones.reports import Report
 
-_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# `$name`, or `${name}` where letters follow it (`${user}abc`).
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+# A `%` must start a percent-encoded byte: the receiver would otherwise get an invalid URL.
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _QUEUED = "celito_hook_calls_queued"
 MAX_HOOKS_PER_DOMAIN = 200
 
 
 class HookCreate(ApiModel):
     event: str = Field(max_length=48, description="a Yealink event, e.g. `call_established`")
-    url: str = Field(max_length=2048)
+    url: str = Field(
+        max_length=2048,
+        description="http(s) URL template: `$variable` or `${variable}` (Yealink names, e.g. "
+        "`$active_user`, `$display_local`) in its path and query, each filled in "
+        "percent-encoded; a literal `%` is written `%25`",
+    )
     enabled: YesNo = True
 
     @field_validator("event")
@@ -90,7 +98,7 @@ class HookOut(ApiOut):
 
 
 def variables_in(template: str) -> list[str]:
-    return _VARIABLE.findall(template)
+    return [braced or bare for braced, bare in _VARIABLE.findall(template)]
 
 
 async def check_template(template: str, *, allow_private: bool) -> None:
@@ -99,6 +107,10 @@ async def check_template(template: str, *, allow_private: bool) -> None:
         known = ", ".join(f"${v}" for v in sorted(yealink_events.HOOK_VARIABLES))
         raise Unprocessable(
             f"url uses unknown variable(s) {', '.join('$' + u for u in unknown)}; known: {known}"
+        )
+    if _STRAY_PERCENT.search(template):
+        raise Unprocessable(
+            "url has a '%' that does not start a percent-encoded byte; write %25 for a '%'"
         )
     # The host must be fixed: a variable there would let a phone's report choose the target.
     host = urlsplit(template).netloc
@@ -110,7 +122,9 @@ async def check_template(template: str, *, allow_private: bool) -> None:
 def fill(template: str, values: dict[str, str]) -> str:
     """The template with every `$variable` replaced by its value, percent-encoded (nothing
     is left unescaped: a value can never add a parameter or change the path)."""
-    return _VARIABLE.sub(lambda m: quote(values.get(m.group(1), ""), safe=""), template)
+    return _VARIABLE.sub(
+        lambda m: quote(values.get(m.group(1) or m.group(2), ""), safe=""), template
+    )
 
 
 @dataclass(frozen=True)
