@@ -81,6 +81,7 @@ _ERROR_TEXT = {
     404: "Not found (or outside your tenancy)",
     409: "Conflict with an existing object or a limit",
     413: "Body too large",
+    414: "Query string too long",
     422: "Malformed body: unknown field, wrong type or missing field",
     429: "Too many requests; retry after the Retry-After header",
     503: "A required service is not configured",

@@ -74,7 +74,7 @@ def parse(query: str, event: events.PhoneEvent) -> dict[str, str]:
         "for an event the platform never configures, 414 for an oversized query.",
         roles=["anyone (a phone, with its secret in the URL)"],
         example="(an empty body)",
-        errors=(403, 404),
+        errors=(403, 404, 414),
         security=[],
     ),
 )
