@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -133,4 +135,48 @@ def test_provision_report_and_hook(
         assert phone["phone-call"]["state"] == "talking"
         assert phone["phone-call"]["remote-name"] == "Smith & Jones"
         assert phone["phone-last-event"] == "call_established"
-        assert phone["device-provisioning-last-retrieved-datetime"] is not None or True
+        # Downloads are recorded behind, once a second (yealink.downloads).
+        deadline = time.monotonic() + 5
+        while phone["device-provisioning-last-retrieved-datetime"] is None:
+            assert time.monotonic() < deadline, "the download was never recorded"
+            time.sleep(0.2)
+            phone = om.get(f"{V2}/domains/{etenant.domain}/phones/{mac}").json()
+
+
+def test_failing_hook_shows_why_until_a_call_succeeds(
+    etenant: Tenant, events_server: LiveServer, tmp_path: Path
+) -> None:
+    """While a hook's calls fail and are retried, the hook says what the last failure was;
+    the first call that succeeds clears it."""
+    mac = f"001566{etenant.domain.encode().hex()[-6:]}"
+    prov = add_phone(etenant, mac)
+    base = events_server.base_url
+    text = httpx.get(
+        f"{base}/cfg/{mac}.cfg", auth=httpx.DigestAuth(prov["username"], prov["password"])
+    ).text
+    found = re.search(r"^action_url\.dnd_on = (\S+)$", text, re.M)
+    assert found is not None
+    dnd_on = found.group(1).split("?")[0][len(base) :]
+    with receiver(tmp_path / "hooks") as rx, etenant.as_role("Office Manager") as om:
+        rx.answer(500, 500)  # then 200
+        hooks = f"{V2}/domains/{etenant.domain}/phone-hooks"
+        made = om.post(
+            hooks, json={"event": "dnd_on", "url": f"http://127.0.0.1:{rx.port}/dnd?u=$active_user"}
+        )
+        assert made.status_code == 201, made.text
+        hook = made.json()["id"]
+        assert raw_get(base, f"{dnd_on}?active_user=1001") == 200
+
+        def state() -> dict[str, Any]:
+            answer: dict[str, Any] = om.get(f"{hooks}/{hook}").json()
+            return answer
+
+        rx.wait_for(lambda: state()["error-count"] >= 1, timeout=10)
+        failing = state()
+        assert failing["status"] == "active"
+        assert failing["status-reason"] == "last call failed: HTTP 500; retrying"
+        rx.wait_for(lambda: any(r["status"] == 200 for r in rx.requests()), timeout=15)
+        rx.wait_for(lambda: state()["error-count"] == 0, timeout=10)
+        healed = state()
+        assert healed["status-reason"] == "" and healed["calls-count"] == 1
+        assert [r["path"] for r in rx.requests()] == ["/dnd?u=1001"] * 3

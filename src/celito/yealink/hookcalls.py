@@ -159,11 +159,15 @@ class HookCaller:
                     call.state, call.done_at = "delivered", now
                     hook.calls_count += 1
                     hook.error_count = 0
+                    hook.status_reason = ""
                 elif status == 410:
                     call.state, call.done_at = "failed", now
                     await self._disable(session, hook, "gone", "the URL answered 410 Gone")
                 else:
                     hook.error_count += 1
+                    # What its owner sees while the calls are retried: the last failure.
+                    last = f"HTTP {status}" if status is not None else error
+                    hook.status_reason = f"last call failed: {last}; retrying"[:255]
                     if now - call.created_at >= RETRY_FOR:
                         call.state, call.done_at = "failed", now
                         await self._disable(
