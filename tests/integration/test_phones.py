@@ -80,6 +80,22 @@ def test_phone_lifecycle_and_bad_input(tenant: Tenant, other_tenant: Tenant) -> 
         audit = om.get(f"{V2}/auditlog", params={**window, "target-object": "phone"}).json()
         actions = [e["action-type"] for e in audit if e["target-id"] == mac]
         assert "create" in actions and "update" in actions
+        # The phone's own password is never shown, but its change is on record.
+        secret = om.put(
+            f"{V2}/domains/{d}/phones/{mac}",
+            json={
+                "device-provisioning-username": "desk1",
+                "device-provisioning-password": "phone-secret-2026x",
+            },
+        )
+        assert secret.status_code == 200, secret.text
+        audit = om.get(f"{V2}/auditlog", params={**window, "target-object": "phone"}).json()
+        latest = next(e for e in audit if e["target-id"] == mac)
+        assert latest["action-type"] == "update"
+        details = latest["auditlog-details"]
+        assert details["password-changed"] is True
+        assert details["after"]["device-provisioning-username"] == "desk1"
+        assert "phone-secret-2026x" not in str(latest)
     # Other tenants and ordinary users do not see it.
     with other_tenant.as_role("Office Manager") as other:
         assert other.get(f"{V2}/phones/{mac}").status_code == 404

@@ -311,8 +311,9 @@ async def delete_phone(session: DbSession, caller: Reader, domain: str, mac: str
         "`reboot`, `resync` (download its file now, no reboot), `key` (`key`: a key name or a "
         "`;` sequence such as `F1`, `OK`, `L2`). The platform calls the phone's web server at "
         "the address it last reported from, on port 80 or the one set by the override "
-        "`static.network.port.http` (phone or domain). 504 when the phone does not answer, 502 when it refuses "
-        "(each with the reason), 409 when it never reported its address. Audited. Managers "
+        "`static.network.port.http` (phone or domain). 504 when the phone does not answer, "
+        "502 when it refuses (each with the reason), 409 when it never reported its address. "
+        "Audited. Managers "
         "of the domain, or a user on a phone where one of its devices is an account.",
         roles=EVERYONE,
         example={

@@ -188,6 +188,11 @@ def _emit(session: AsyncSession, action: str, phone: Phone) -> None:
     )
 
 
+def _secrets_set(body: PhoneFields) -> dict[str, bool]:
+    """What the audit says of the phone's own provisioning password, which it never shows."""
+    return {"password-changed": body.device_provisioning_password is not None}
+
+
 def _audit(session: AsyncSession, caller: Caller, action: str, phone: Phone, **kw: Any) -> None:
     audit.record(
         session,
@@ -354,7 +359,7 @@ async def create(
     await _apply(session, phone, domain, body, key)
     session.add(phone)
     await session.flush()
-    _audit(session, caller, "create", phone, after=public(phone))
+    _audit(session, caller, "create", phone, after=public(phone), details=_secrets_set(body))
     _emit(session, "create", phone)
     return phone
 
@@ -370,7 +375,7 @@ async def update(
     await session.flush()
     await session.refresh(phone)
     after = public(phone)
-    _audit(session, caller, "update", phone, before=before, after=after)
+    _audit(session, caller, "update", phone, before=before, after=after, details=_secrets_set(body))
     _emit(session, "update", phone)
     return phone
 
