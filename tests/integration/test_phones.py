@@ -99,6 +99,10 @@ def test_phone_lifecycle_and_bad_input(tenant: Tenant, other_tenant: Tenant) -> 
     # Other tenants and ordinary users do not see it.
     with other_tenant.as_role("Office Manager") as other:
         assert other.get(f"{V2}/phones/{mac}").status_code == 404
+        malformed = other.get(f"{V2}/phones/not-a-mac")
+        assert malformed.status_code == 400 and "not a MAC address" in malformed.json()["message"]
+        own = f"{V2}/domains/{other_tenant.domain}/phones/xyz"
+        assert other.put(own, json={"notes": "x"}).status_code == 400
         assert other.get(f"{V2}/domains/{d}/phones/{mac}").status_code == 404
         assert other.put(f"{V2}/domains/{d}/phones/{mac}", json={"notes": "x"}).status_code == 404
     with tenant.as_role("Basic User") as user:

@@ -75,7 +75,7 @@ def _error_response(description: str, code: int, message: str) -> dict[str, Any]
 
 
 _ERROR_TEXT = {
-    400: "Bad request: a query parameter is invalid",
+    400: "Bad request: a path or query parameter is invalid",
     401: "Missing, expired or revoked credentials",
     403: "Your role may not do this",
     404: "Not found (or outside your tenancy)",

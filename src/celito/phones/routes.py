@@ -28,7 +28,7 @@ from celito.yealink import actionuri, catalog
 router = APIRouter(tags=["Phones"])
 Reader = Annotated[Caller, caller_for("phone")]
 READERS = (*MANAGERS, Scope.CALL_CENTER_SUPERVISOR, Scope.NDP)
-WRITE_ERRORS = (401, 403, 404, 409, 422)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422)
 MAC = "001565aabbcc"
 EXAMPLE: dict[str, Any] = {
     "device-provisioning-mac-address": MAC,
@@ -324,7 +324,7 @@ async def delete_phone(session: DbSession, caller: Reader, domain: str, mac: str
             "phone-status": 200,
         },
         request_example={"action": "dial", "number": "1002"},
-        errors=(401, 403, 404, 409, 422, 502, 504),
+        errors=(400, 401, 403, 404, 409, 422, 502, 504),
     ),
 )
 async def phone_action(

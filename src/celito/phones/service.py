@@ -24,7 +24,7 @@ from celito.devices.models import Device
 from celito.devices.schemas import normalize_mac
 from celito.domains import service as domains
 from celito.domains.models import Domain
-from celito.errors import Conflict, NotFound, Unprocessable
+from celito.errors import BadRequest, Conflict, NotFound, Unprocessable
 from celito.events import outbox
 from celito.kit.paging import Page
 from celito.phones.models import Phone, PhoneLine
@@ -212,11 +212,17 @@ def _loaded() -> Select[Phone]:
     )
 
 
-async def _find(session: AsyncSession, domain: Domain, mac: str) -> Phone:
+def _path_mac(raw: str) -> str:
     try:
-        mac = normalize_mac(mac)
+        return normalize_mac(raw)
     except ValueError:
-        raise NotFound(f"Phone {mac} does not exist in domain {domain.name}") from None
+        raise BadRequest(
+            f"'{raw[:64]}' is not a MAC address (12 hex digits, with or without separators)"
+        ) from None
+
+
+async def _find(session: AsyncSession, domain: Domain, mac: str) -> Phone:
+    mac = _path_mac(mac)
     found = await session.scalar(_loaded().where(Phone.domain_id == domain.id, Phone.mac == mac))
     if found is None:
         raise NotFound(f"Phone {mac} does not exist in domain {domain.name}")
@@ -401,10 +407,7 @@ async def get(session: AsyncSession, caller: Caller, domain_name: str, mac: str)
 async def find_anywhere(session: AsyncSession, caller: Caller, mac: str) -> Phone:
     """`/phones/{mac}`: the phone in whichever domain of the caller's reach holds it."""
     _require_reader(caller)
-    try:
-        mac = normalize_mac(mac)
-    except ValueError:
-        raise NotFound(f"Phone {mac} does not exist") from None
+    mac = _path_mac(mac)
     found = await session.scalar(
         _loaded()
         .join(Domain, Domain.id == Phone.domain_id)
