@@ -189,6 +189,25 @@ def test_error_responses_have_the_shape_the_server_sends(spec: dict[str, Any]) -
     assert not bad, report(bad, "document errors the server does not send")
 
 
+def test_yes_no_fields_document_their_defaults_as_sent(spec: dict[str, Any]) -> None:
+    """A yes/no field's default is "yes" or "no" in the docs, as the API sends it."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("enum") == ["yes", "no"] and "default" in node:
+                found.append((where, node["default"]))
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}/{i}")
+
+    walk(spec["components"]["schemas"], "")
+    assert found, "no yes/no field with a default: the check checks nothing"
+    assert [(w, d) for w, d in found if d not in ("yes", "no")] == []
+
+
 def test_the_check_names_each_operation_that_lacks_something() -> None:
     """The check above can fail: a spec missing each piece is reported per operation."""
     complete = {

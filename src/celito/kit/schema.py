@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     WithJsonSchema,
     field_validator,
@@ -47,6 +48,12 @@ def _parse_yes_no(value: Any) -> Any:
     raise ValueError("must be 'yes' or 'no'")
 
 
+def _yes_no_default(schema: dict[str, Any]) -> None:
+    # A field's default is documented as Python holds it (True); the wire says "yes".
+    if isinstance(schema.get("default"), bool):
+        schema["default"] = "yes" if schema["default"] else "no"
+
+
 YesNo = Annotated[
     bool,
     BeforeValidator(_parse_yes_no),
@@ -54,6 +61,7 @@ YesNo = Annotated[
     # and stored attributes mean what they say ("no" is a truthy string).
     PlainSerializer(lambda v: "yes" if v else "no", return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "enum": ["yes", "no"]}),
+    Field(json_schema_extra=_yes_no_default),
 ]
 
 
