@@ -929,3 +929,15 @@ def test_command_line_provisions_and_fires(prov: ProvisioningServer, listener: R
     assert f"fetch  200 {prov.url}{MAC}.cfg" in result.stdout
     assert "fired  call_established: GET " in result.stdout
     assert listener.request_lines()[-1] == b"GET /call_established?name=Jane Doe&num=1002 HTTP/1.1"
+
+
+def test_a_taken_web_port_is_a_clear_error() -> None:
+    """Two emulators of one phone: the file sets the same web port for both."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        phone = YealinkPhone(MAC, provisioning_url="http://127.0.0.1:9/cfg/", web_port=port)
+        with pytest.raises(RuntimeError, match=f"127.0.0.1:{port}.*another emulator"):
+            phone.start()
+        phone.close()

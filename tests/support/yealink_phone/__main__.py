@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from tests.support.yealink_phone.action_url import ActionUrlRecord
@@ -87,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     with phone:
         print(f"phone  {phone.user_agent}")
-        for fetch in phone.provision():
+        try:
+            fetches = phone.provision()
+        except RuntimeError as exc:
+            print(f"error  {exc}", file=sys.stderr)
+            return 1
+        for fetch in fetches:
             print(_fetch_line(fetch))
         if args.event:
             phone.fire(

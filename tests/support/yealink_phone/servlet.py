@@ -135,7 +135,14 @@ class ActionUriServer:
         if self._server is not None:
             return
         self._closing.clear()
-        self._server = _Server((self.ip, self.port), self)
+        try:
+            self._server = _Server((self.ip, self.port), self)
+        except OSError as exc:
+            # Most often another emulator of the same phone: its file sets the port.
+            raise RuntimeError(
+                f"the phone's web server cannot listen on {self.ip}:{self.port} ({exc.strerror});"
+                " is another emulator of this phone running?"
+            ) from exc
         self.port = self._server.server_address[1]
         # A short poll keeps stop() (and a test's teardown) from waiting half a second.
         self._thread = threading.Thread(
