@@ -402,13 +402,16 @@ class Reader:
             del self._waiting[: self._most]
             try:
                 found = await self._read_batch([request for request, _ in batch])
-            except BaseException as exc:
+            except Exception as exc:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
                 continue
+            except BaseException:
+                # The server is stopping (close() cancels the runners).
+                for _, future in batch:
+                    future.cancel()
+                raise
             for (_, future), data in zip(batch, found, strict=True):
                 if not future.done():
                     future.set_result(data)
