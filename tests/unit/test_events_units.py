@@ -75,6 +75,17 @@ def test_public_literal_address_accepted() -> None:
     asyncio.run(check_target("https://93.184.215.14/hook", allow_private=False))
 
 
+def test_a_host_that_does_not_resolve_may_be_saved_but_not_called() -> None:
+    """`.invalid` never resolves (RFC 6761): such a URL is saved (its DNS may come later), a
+    call to it is refused; a private address is refused either way."""
+    url = "https://crm.example.invalid/hook"
+    asyncio.run(check_target(url, allow_private=False, saving=True))
+    with pytest.raises(Unprocessable, match="does not resolve"):
+        asyncio.run(check_target(url, allow_private=False))
+    with pytest.raises(Unprocessable, match="private"):
+        asyncio.run(check_target("http://10.0.0.1/x", allow_private=False, saving=True))
+
+
 def _caller(scope: Scope, **kw: object) -> Caller:
     base: dict[str, object] = {
         "domain": "acme",

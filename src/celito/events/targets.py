@@ -37,11 +37,15 @@ def _refused(address: str) -> bool:
     )
 
 
-async def check_target(url: str, *, allow_private: bool, field: str = "post-url") -> None:
+async def check_target(
+    url: str, *, allow_private: bool, field: str = "post-url", saving: bool = False
+) -> None:
     """Refuses URLs that resolve to loopback, private, link-local or reserved addresses.
 
-    Checked when a subscription is created and again before every delivery, so a DNS answer
-    that changes later cannot point deliveries into the platform's own network.
+    Checked when a subscription or hook is saved and again before every delivery, so a DNS
+    answer that changes later cannot point deliveries into the platform's own network. When
+    `saving`, a host that does not resolve (yet: a customer's new DNS name, or a server
+    without DNS) is accepted; its deliveries fail and are retried until it does.
     """
     host, port = check_url_shape(url, field=field)
     if allow_private:
@@ -49,6 +53,8 @@ async def check_target(url: str, *, allow_private: bool, field: str = "post-url"
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
+        if saving:
+            return
         raise Unprocessable(f"{field} host {host} does not resolve") from None
     for info in infos:
         if _refused(str(info[4][0])):

@@ -116,7 +116,9 @@ async def check_template(template: str, *, allow_private: bool) -> None:
     host = urlsplit(template).netloc
     if "$" in host:
         raise Unprocessable("url may use variables in its path and query, not in its host")
-    await check_target(_VARIABLE.sub("x", template), allow_private=allow_private, field="url")
+    await check_target(
+        _VARIABLE.sub("x", template), allow_private=allow_private, field="url", saving=True
+    )
 
 
 def fill(template: str, values: dict[str, str]) -> str:

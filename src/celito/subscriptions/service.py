@@ -114,7 +114,7 @@ async def create(
     reseller, domain, user, owner_reseller, owner_domain = await _filters(
         session, caller, body, path_domain
     )
-    await check_target(body.post_url, allow_private=allow_private)
+    await check_target(body.post_url, allow_private=allow_private, saving=True)
     duplicate = await session.scalar(
         select(Subscription.id).where(
             Subscription.model == body.model,
@@ -275,7 +275,7 @@ async def update(
     before = snapshot(sub)
     values = body.model_dump(exclude_unset=True)
     if values.get("post_url"):
-        await check_target(values["post_url"], allow_private=allow_private)
+        await check_target(values["post_url"], allow_private=allow_private, saving=True)
         sub.post_url = values["post_url"]
     if "subscription_expires_datetime" in values:
         sub.expires_at = _expiry(values["subscription_expires_datetime"])
