@@ -41,6 +41,16 @@ def _add_phone(om: httpx.Client, domain: str, mac: str, user: str) -> None:
     assert made.status_code == 201, made.text
 
 
+def _phone_of_1001(tenant: Tenant, mac: str) -> dict[str, Any]:
+    """A phone whose account 1 is user 1001's device; the domain's provisioning settings."""
+    d = tenant.domain
+    with tenant.as_role("Office Manager") as om:
+        assert om.post(f"{V2}/domains/{d}/users/1001/devices", json={"device": "1001"}).is_success
+        _add_phone(om, d, mac, "1001")
+        prov: dict[str, Any] = om.get(f"{V2}/domains/{d}/provisioning").json()
+    return prov
+
+
 def test_downloads_follow_changes_and_credentials(
     tenant: Tenant, other_tenant: Tenant, server: LiveServer
 ) -> None:
@@ -140,10 +150,7 @@ def test_sqlite_download_read_falls_back_to_the_driver(tenant: Tenant, server: L
         pytest.skip("only SQLite reads phones' data on a connection of the loop's thread")
     d = tenant.domain
     mac = f"805ec3{d.encode().hex()[-6:]}"
-    with tenant.as_role("Office Manager") as om:
-        assert om.post(f"{V2}/domains/{d}/users/1001/devices", json={"device": "1001"}).is_success
-        _add_phone(om, d, mac, "1001")
-        prov = om.get(f"{V2}/domains/{d}/provisioning").json()
+    prov = _phone_of_1001(tenant, mac)
     auth = httpx.DigestAuth(prov["username"], prov["password"])
     url = f"{server.base_url}/cfg/{mac}.cfg"
     local = httpx.get(url, auth=auth)
@@ -227,10 +234,7 @@ def test_failures_throttle_their_address_not_the_domain(tenant: Tenant, server: 
     phones elsewhere keep downloading: the username is the domain's name, known to anyone."""
     d = tenant.domain
     mac = f"805ec8{d.encode().hex()[-6:]}"
-    with tenant.as_role("Office Manager") as om:
-        assert om.post(f"{V2}/domains/{d}/users/1001/devices", json={"device": "1001"}).is_success
-        _add_phone(om, d, mac, "1001")
-        prov = om.get(f"{V2}/domains/{d}/provisioning").json()
+    prov = _phone_of_1001(tenant, mac)
     url = f"{server.base_url}/cfg/{mac}.cfg"
     right = httpx.DigestAuth(prov["username"], prov["password"])
 
